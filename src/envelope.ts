@@ -1,0 +1,285 @@
+// The envelope codec: reqauth.v1.Envelope (proto/reqauth/v1/envelope.proto) to bytes and
+// back. Hand-written rather than generated because the verifier must be stricter than a
+// protobuf library (docs/spec.md §3.2): unknown fields, repeated singular fields, wrong
+// wire types, invalid UTF-8 and non-canonical role lists are refused, and every field is
+// bounded before it is copied.
+import { DIGEST_BYTES, NONCE_BYTES } from './crypto';
+
+export const ENVELOPE_VERSION = 1;
+
+export interface Envelope {
+  version: number;
+  keyId: string;
+  principal: string;
+  /** Sorted by byte value, no duplicates (spec §3.2). */
+  roles: readonly string[];
+  /** Empty when the call is not made for a user. */
+  onBehalfOf: string;
+  audience: string;
+  /** "/pkg.Service/Method" */
+  method: string;
+  nonce: Uint8Array;
+  issuedAtMs: number;
+  /** SHA-256 of the single request message, or empty for request streams. */
+  bodyDigest: Uint8Array;
+  /** Reserved for a macaroon or similar; empty when absent. */
+  credential: Uint8Array;
+}
+
+/** Size limits, applied while parsing (spec §3.3). */
+export interface EnvelopeLimits {
+  maxEnvelopeBytes: number;
+  maxStringBytes: number;
+  maxMethodBytes: number;
+  maxRoles: number;
+  maxCredentialBytes: number;
+}
+
+export const DEFAULT_ENVELOPE_LIMITS: Readonly<EnvelopeLimits> = {
+  maxEnvelopeBytes: 4096,
+  maxStringBytes: 256,
+  maxMethodBytes: 512,
+  maxRoles: 16,
+  maxCredentialBytes: 3072,
+};
+
+const enum Field {
+  Version = 1,
+  KeyId = 2,
+  Principal = 3,
+  Roles = 4,
+  OnBehalfOf = 5,
+  Audience = 6,
+  Method = 7,
+  Nonce = 8,
+  IssuedAtMs = 9,
+  BodyDigest = 10,
+  Credential = 11,
+}
+
+const VARINT = 0;
+const LEN = 2;
+
+// ---------------------------------------------------------------- encoding
+
+/** Canonical encoding: fields in number order, empty/zero fields omitted (spec §3.1). */
+export function encodeEnvelope(env: Envelope): Buffer {
+  const w = new Writer();
+  w.varintField(Field.Version, env.version);
+  w.stringField(Field.KeyId, env.keyId);
+  w.stringField(Field.Principal, env.principal);
+  for (const role of env.roles) w.bytesField(Field.Roles, Buffer.from(role, 'utf8'), true);
+  w.stringField(Field.OnBehalfOf, env.onBehalfOf);
+  w.stringField(Field.Audience, env.audience);
+  w.stringField(Field.Method, env.method);
+  w.bytesField(Field.Nonce, env.nonce);
+  w.varintField(Field.IssuedAtMs, env.issuedAtMs);
+  w.bytesField(Field.BodyDigest, env.bodyDigest);
+  w.bytesField(Field.Credential, env.credential);
+  return w.finish();
+}
+
+class Writer {
+  private readonly chunks: Buffer[] = [];
+  private readonly header = Buffer.allocUnsafe(20);
+  private size = 0;
+
+  varintField(field: number, value: number): void {
+    if (value === 0) return;
+    if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`field ${field}: not a uint64`);
+    let n = this.tag(field, VARINT, 0);
+    n = writeVarint(this.header, n, value);
+    this.push(this.header.subarray(0, n));
+  }
+
+  stringField(field: number, value: string): void {
+    if (value.length > 0) this.bytesField(field, Buffer.from(value, 'utf8'));
+  }
+
+  bytesField(field: number, value: Uint8Array, always = false): void {
+    if (value.length === 0 && !always) return;
+    let n = this.tag(field, LEN, 0);
+    n = writeVarint(this.header, n, value.length);
+    this.push(this.header.subarray(0, n));
+    this.chunks.push(Buffer.from(value.buffer, value.byteOffset, value.length)); // a view, no copy
+    this.size += value.length;
+  }
+
+  finish(): Buffer {
+    return Buffer.concat(this.chunks, this.size);
+  }
+
+  private tag(field: number, wireType: number, at: number): number {
+    return writeVarint(this.header, at, (field << 3) | wireType);
+  }
+
+  /** Copies: the header scratch buffer is reused. */
+  private push(chunk: Buffer): void {
+    this.chunks.push(Buffer.from(chunk));
+    this.size += chunk.length;
+  }
+}
+
+function writeVarint(buf: Buffer, at: number, value: number): number {
+  // Values up to 2^53 (safe integers); split to avoid 32-bit bitwise truncation.
+  while (value > 0x7f) {
+    buf[at++] = (value % 128) | 0x80;
+    value = Math.floor(value / 128);
+  }
+  buf[at++] = value;
+  return at;
+}
+
+// ---------------------------------------------------------------- decoding
+
+export type DecodeResult =
+  | { ok: true; envelope: Envelope }
+  | { ok: false; reason: 'malformed_envelope' | 'oversized_envelope' | 'unsupported_version' };
+
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/**
+ * Strict decoding of received envelope bytes. Never throws on any input; every refusal is a
+ * value. Only the key reference (key id, principal, roles) is used before the MAC is checked.
+ */
+export function decodeEnvelope(bytes: Uint8Array, limits: EnvelopeLimits = DEFAULT_ENVELOPE_LIMITS): DecodeResult {
+  if (bytes.length > limits.maxEnvelopeBytes) return { ok: false, reason: 'oversized_envelope' };
+  try {
+    return decodeStrict(bytes, limits);
+  } catch (err) {
+    if (err instanceof Malformed) return { ok: false, reason: 'malformed_envelope' };
+    if (err instanceof TypeError) return { ok: false, reason: 'malformed_envelope' }; // bad UTF-8
+    throw err;
+  }
+}
+
+class Malformed extends Error {}
+
+function decodeStrict(bytes: Uint8Array, limits: EnvelopeLimits): DecodeResult {
+  const env: Envelope = {
+    version: 0,
+    keyId: '',
+    principal: '',
+    roles: [],
+    onBehalfOf: '',
+    audience: '',
+    method: '',
+    nonce: EMPTY,
+    issuedAtMs: 0,
+    bodyDigest: EMPTY,
+    credential: EMPTY,
+  };
+  const roles: string[] = [];
+  let seen = 0; // bit per singular field number
+  let pos = 0;
+  const end = bytes.length;
+
+  const readVarint = (): number => {
+    let result = 0;
+    let mul = 1;
+    for (let i = 0; i < 8; i++) {
+      if (pos >= end) throw new Malformed();
+      const b = bytes[pos++]!;
+      result += (b & 0x7f) * mul;
+      if (b < 0x80) {
+        if (b === 0 && i > 0) throw new Malformed(); // over-long (non-minimal) varint
+        if (!Number.isSafeInteger(result)) throw new Malformed();
+        return result;
+      }
+      mul *= 128;
+    }
+    throw new Malformed(); // beyond 2^56: no v1 field can be that large
+  };
+  const readLen = (max: number): Uint8Array => {
+    const len = readVarint();
+    if (len > max || len > end - pos) throw new Malformed();
+    const out = bytes.subarray(pos, pos + len);
+    pos += len;
+    return out;
+  };
+  const readString = (max: number): string => utf8.decode(readLen(max));
+
+  while (pos < end) {
+    const key = readVarint();
+    const field = Math.floor(key / 8);
+    const wireType = key % 8;
+    const expected = field === Field.Version || field === Field.IssuedAtMs ? VARINT : LEN;
+    if (field < Field.Version || field > Field.Credential || wireType !== expected) throw new Malformed();
+    if (field !== Field.Roles) {
+      const bit = 1 << field;
+      if (seen & bit) throw new Malformed(); // a singular field twice: parsers disagree on which wins
+      seen |= bit;
+    }
+    switch (field as Field) {
+      case Field.Version:
+        env.version = readVarint();
+        if (env.version !== ENVELOPE_VERSION) return { ok: false, reason: 'unsupported_version' };
+        break;
+      case Field.KeyId:
+        env.keyId = readString(limits.maxStringBytes);
+        break;
+      case Field.Principal:
+        env.principal = readString(limits.maxStringBytes);
+        break;
+      case Field.Roles: {
+        if (roles.length >= limits.maxRoles) throw new Malformed();
+        const role = readString(limits.maxStringBytes);
+        // Canonical order doubles as the duplicate check (spec §3.2).
+        if (role.length === 0 || (roles.length > 0 && compareBytes(roles[roles.length - 1]!, role) >= 0)) {
+          throw new Malformed();
+        }
+        roles.push(role);
+        break;
+      }
+      case Field.OnBehalfOf:
+        env.onBehalfOf = readString(limits.maxStringBytes);
+        break;
+      case Field.Audience:
+        env.audience = readString(limits.maxStringBytes);
+        break;
+      case Field.Method:
+        env.method = readString(limits.maxMethodBytes);
+        break;
+      case Field.Nonce:
+        env.nonce = readLen(NONCE_BYTES);
+        break;
+      case Field.IssuedAtMs:
+        env.issuedAtMs = readVarint();
+        break;
+      case Field.BodyDigest:
+        env.bodyDigest = readLen(DIGEST_BYTES);
+        break;
+      case Field.Credential:
+        env.credential = readLen(limits.maxCredentialBytes);
+        break;
+    }
+  }
+  env.roles = roles;
+  if (env.version !== ENVELOPE_VERSION) return { ok: false, reason: 'unsupported_version' };
+  if (
+    env.keyId === '' ||
+    env.principal === '' ||
+    env.audience === '' ||
+    env.method === '' ||
+    env.nonce.length !== NONCE_BYTES ||
+    env.issuedAtMs === 0 ||
+    (env.bodyDigest.length !== 0 && env.bodyDigest.length !== DIGEST_BYTES)
+  ) {
+    throw new Malformed();
+  }
+  return { ok: true, envelope: env };
+}
+
+const EMPTY = new Uint8Array(0);
+
+/** Byte-wise comparison of UTF-8 strings (the order roles are sorted in). */
+export function compareBytes(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}
+
+/** Roles in canonical order: sorted by UTF-8 bytes, duplicates removed. */
+export function canonicalRoles(roles: Iterable<string>): string[] {
+  const unique = [...new Set(roles)];
+  for (const r of unique) if (r === '') throw new RangeError('a role cannot be empty');
+  return unique.sort(compareBytes);
+}

@@ -1,0 +1,77 @@
+// Every refusal reqauth can make, as a stable code. The gRPC status a client sees and the
+// reason an audit records both derive from the code (docs/spec.md §8); the client-facing
+// message never carries the reason.
+
+/** Which class of refusal a reason belongs to; bindings map it to a transport status. */
+export type RefusalKind = 'unauthenticated' | 'permission_denied' | 'invalid_argument';
+
+const REASONS = {
+  // Request metadata (spec §4).
+  missing_envelope: 'unauthenticated',
+  missing_mac: 'unauthenticated',
+  duplicate_metadata: 'unauthenticated',
+  oversized_envelope: 'unauthenticated',
+  malformed_envelope: 'unauthenticated',
+  malformed_mac: 'unauthenticated',
+  unsupported_version: 'unauthenticated',
+  // Keys and MAC (spec §6).
+  wrong_audience: 'unauthenticated',
+  wrong_method: 'unauthenticated',
+  unknown_key: 'unauthenticated',
+  revoked_key: 'unauthenticated',
+  revoked_principal: 'unauthenticated',
+  bad_mac: 'unauthenticated',
+  // Time and replay (spec §6.4).
+  expired: 'unauthenticated',
+  issued_in_future: 'unauthenticated',
+  replayed_nonce: 'unauthenticated',
+  nonce_forgotten: 'unauthenticated',
+  replay_cache_unavailable: 'unauthenticated',
+  // Message binding (spec §5).
+  bad_digest: 'unauthenticated',
+  unexpected_digest: 'unauthenticated',
+  missing_stream_tag: 'unauthenticated',
+  bad_stream_tag: 'unauthenticated',
+  stream_truncated: 'unauthenticated',
+  message_after_end: 'unauthenticated',
+  unwrapped_service: 'unauthenticated',
+  // Policy (spec §7).
+  no_rule: 'permission_denied',
+  missing_role: 'permission_denied',
+  principal_not_allowed: 'permission_denied',
+  // The request message itself, after authentication.
+  malformed_message: 'invalid_argument',
+} as const satisfies Record<string, RefusalKind>;
+
+/** A stable reason code: safe to log, index and alert on; never shown to the client. */
+export type ReasonCode = keyof typeof REASONS;
+
+export const REASON_CODES = Object.keys(REASONS) as ReasonCode[];
+
+export function refusalKind(reason: ReasonCode): RefusalKind {
+  return REASONS[reason];
+}
+
+/** The message a client sees for each kind: deliberately generic (spec §8). */
+export const CLIENT_MESSAGES: Readonly<Record<RefusalKind, string>> = {
+  unauthenticated: 'request authentication failed',
+  permission_denied: 'permission denied',
+  invalid_argument: 'invalid request',
+};
+
+/** A refusal as a value: the reason and, for clock errors, the server's time. */
+export interface Refusal {
+  readonly ok: false;
+  readonly reason: ReasonCode;
+  /** Set for `expired` and `issued_in_future`, so the client can correct its clock offset. */
+  readonly serverTimeMs?: number;
+}
+
+export function refuse(reason: ReasonCode, serverTimeMs?: number): Refusal {
+  return serverTimeMs === undefined ? { ok: false, reason } : { ok: false, reason, serverTimeMs };
+}
+
+/** Thrown only for programming and configuration errors (bad options, bad key files). */
+export class ReqauthConfigError extends Error {
+  override readonly name = 'ReqauthConfigError';
+}

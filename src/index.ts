@@ -1,0 +1,16 @@
+// reqauth's transport-free core: sign -> wire -> verify -> claims -> policy -> audit.
+// The grpc-js binding is `reqauth/grpc-js`.
+export * from './errors';
+export * from './crypto';
+export * from './envelope';
+export * from './keys';
+export * from './keyring';
+export * from './key-source';
+export * from './credential';
+export * from './replay';
+export * from './policy';
+export * from './stream-tag';
+export * from './signer';
+export * from './verifier';
+export * from './audit';
+export * from './metadata-keys';

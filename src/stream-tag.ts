@@ -1,0 +1,102 @@
+// Per-message tags for request streams (docs/spec.md §5.2). Each message of a client- or
+// bidi-streaming call carries a trailer: an unknown protobuf field appended to the message
+// bytes, holding flags and an HMAC that binds the message to its call (the header MAC) and
+// its position (sequence number). After the last message the client sends an end marker: an
+// empty message whose trailer has the END flag. So a dropped, reordered, duplicated,
+// injected or modified message fails its tag, and a stream cut short lacks its end marker.
+import { constantTimeEqual, hmacSha256, LABELS, MAC_BYTES } from './crypto';
+
+/** Protobuf key of field 536870911 (the largest field number), wire type 2, as a varint. */
+const TRAILER_KEY = Buffer.of(0xfa, 0xff, 0xff, 0xff, 0x0f);
+const PAYLOAD_BYTES = 1 + MAC_BYTES; // flags, tag
+export const TRAILER_BYTES = TRAILER_KEY.length + 1 + PAYLOAD_BYTES; // 39
+
+export const FLAG_MESSAGE = 0x00;
+export const FLAG_END = 0x01;
+
+/** The tag of message `seq`: HMAC(principal key, label || header MAC || u64be(seq) || u8(flags) || body). */
+function streamTag(principalKey: Uint8Array, headerMac: Uint8Array, seq: number, flags: number, body: Uint8Array): Buffer {
+  const position = Buffer.allocUnsafe(9);
+  position.writeBigUInt64BE(BigInt(seq), 0);
+  position[8] = flags;
+  return hmacSha256(principalKey, LABELS.streamTag, headerMac, position, body);
+}
+
+/** Client side: appends each message's trailer, counting messages. */
+export class StreamSigner {
+  private seq = 0;
+  private ended = false;
+
+  constructor(
+    private readonly principalKey: Uint8Array,
+    private readonly headerMac: Uint8Array,
+  ) {}
+
+  /** The message bytes with their trailer appended (one copy of the body). */
+  tagMessage(body: Uint8Array): Buffer {
+    return this.frame(body, FLAG_MESSAGE);
+  }
+
+  /** The end marker: an empty body with the END flag. Call once, after the last message. */
+  endMarker(): Buffer {
+    return this.frame(new Uint8Array(0), FLAG_END);
+  }
+
+  private frame(body: Uint8Array, flags: number): Buffer {
+    if (this.ended) throw new Error('stream already ended');
+    if (flags === FLAG_END) this.ended = true;
+    const out = Buffer.allocUnsafe(body.length + TRAILER_BYTES);
+    out.set(body, 0);
+    let at = body.length;
+    out.set(TRAILER_KEY, at);
+    at += TRAILER_KEY.length;
+    out[at++] = PAYLOAD_BYTES;
+    out[at++] = flags;
+    out.set(streamTag(this.principalKey, this.headerMac, this.seq++, flags, body), at);
+    return out;
+  }
+}
+
+export type OpenedMessage =
+  | { readonly ok: true; readonly end: false; readonly body: Buffer }
+  | { readonly ok: true; readonly end: true }
+  | { readonly ok: false; readonly reason: 'missing_stream_tag' | 'bad_stream_tag' | 'message_after_end' };
+
+/** Server side: checks and strips each message's trailer, in order. */
+export class StreamVerifier {
+  private seq = 0;
+  private ended = false;
+
+  constructor(
+    private readonly principalKey: Uint8Array,
+    private readonly headerMac: Uint8Array,
+  ) {}
+
+  /** Whether the end marker has been seen; a half-close before it means truncation. */
+  get complete(): boolean {
+    return this.ended;
+  }
+
+  open(framed: Buffer): OpenedMessage {
+    if (this.ended) return { ok: false, reason: 'message_after_end' };
+    const at = framed.length - TRAILER_BYTES;
+    if (at < 0 || !TRAILER_KEY.equals(framed.subarray(at, at + TRAILER_KEY.length)) || framed[at + TRAILER_KEY.length] !== PAYLOAD_BYTES) {
+      return { ok: false, reason: 'missing_stream_tag' };
+    }
+    const flags = framed[at + TRAILER_KEY.length + 1]!;
+    const tag = framed.subarray(at + TRAILER_KEY.length + 2);
+    const body = framed.subarray(0, at);
+    if ((flags !== FLAG_MESSAGE && flags !== FLAG_END) || (flags === FLAG_END && body.length !== 0)) {
+      return { ok: false, reason: 'bad_stream_tag' };
+    }
+    if (!constantTimeEqual(tag, streamTag(this.principalKey, this.headerMac, this.seq, flags, body))) {
+      return { ok: false, reason: 'bad_stream_tag' };
+    }
+    this.seq++;
+    if (flags === FLAG_END) {
+      this.ended = true;
+      return { ok: true, end: true };
+    }
+    return { ok: true, end: false, body };
+  }
+}

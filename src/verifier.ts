@@ -1,0 +1,181 @@
+// The server half of the data path (docs/spec.md §6): received metadata values -> verified
+// claims or a refusal; then each message's bytes against the verified header.
+import { constantTimeEqual, hmacSha256, LABELS, MAC_BYTES, sha256 } from './crypto';
+import { decodeEnvelope, DEFAULT_ENVELOPE_LIMITS, Envelope, EnvelopeLimits } from './envelope';
+import { refuse, Refusal } from './errors';
+import { KeySource } from './key-source';
+import { derivePrincipalKey } from './keys';
+import { MemoryReplayCache, ReplayCache, ReplayVerdict } from './replay';
+import { StreamVerifier } from './stream-tag';
+
+/** What a handler may rely on once a request is verified. */
+export interface Claims {
+  readonly keyId: string;
+  readonly principal: string;
+  readonly roles: readonly string[];
+  /** The user the principal says it acts for; `undefined` when none. */
+  readonly onBehalfOf: string | undefined;
+  readonly audience: string;
+  readonly method: string;
+  readonly issuedAtMs: number;
+  /** The envelope's credential field (a macaroon, say), not yet verified by v1; empty if none. */
+  readonly credential: Uint8Array;
+}
+
+/** A header that passed every check; the key to check its messages with stays inside. */
+export class VerifiedHeader {
+  /** @internal */
+  constructor(
+    readonly claims: Claims,
+    private readonly bodyDigest: Uint8Array,
+    private readonly principalKey: Buffer,
+    private readonly mac: Buffer,
+  ) {}
+
+  /** For a single-message call: do these bytes match the signed digest? */
+  checkBody(body: Uint8Array): Refusal | undefined {
+    return constantTimeEqual(sha256(body), this.bodyDigest) ? undefined : refuse('bad_digest');
+  }
+
+  /** For a request stream: the verifier of its tagged messages. */
+  streamVerifier(): StreamVerifier {
+    return new StreamVerifier(this.principalKey, this.mac);
+  }
+}
+
+export type HeaderVerdict = { readonly ok: true; readonly header: VerifiedHeader } | Refusal;
+
+/** The raw metadata values, as many as were received, for each reqauth key. */
+export interface ReceivedHeader {
+  readonly envelope: readonly (string | Uint8Array)[];
+  readonly mac: readonly (string | Uint8Array)[];
+}
+
+export interface RequestVerifierOptions {
+  keys: KeySource;
+  /** Default: a MemoryReplayCache with its default bound. */
+  replayCache?: ReplayCache;
+  /** How old an issued-at may be. Default 120 s. */
+  maxAgeMs?: number;
+  /** How far in the future an issued-at may be (client clocks run fast). Default 30 s. */
+  maxFutureMs?: number;
+  limits?: Partial<EnvelopeLimits>;
+  /** Derived principal keys kept, to skip HKDF on repeat callers. Default 10,000. */
+  principalKeyCacheSize?: number;
+  now?: () => number;
+}
+
+export class RequestVerifier {
+  private readonly keys: KeySource;
+  private readonly replay: ReplayCache;
+  private readonly maxAgeMs: number;
+  private readonly maxFutureMs: number;
+  private readonly limits: EnvelopeLimits;
+  private readonly now: () => number;
+  private readonly principalKeys = new Map<string, Buffer>();
+  private readonly principalKeyCacheSize: number;
+  private cachedGeneration = -1;
+
+  constructor(options: RequestVerifierOptions) {
+    this.keys = options.keys;
+    this.replay = options.replayCache ?? new MemoryReplayCache();
+    this.maxAgeMs = options.maxAgeMs ?? 120_000;
+    this.maxFutureMs = options.maxFutureMs ?? 30_000;
+    this.limits = { ...DEFAULT_ENVELOPE_LIMITS, ...options.limits };
+    this.principalKeyCacheSize = options.principalKeyCacheSize ?? 10_000;
+    this.now = options.now ?? Date.now;
+  }
+
+  /**
+   * Verifies a call's header against the method it arrived on. `singleMessage` is true for
+   * unary and server-streaming methods (the envelope must carry the body digest), false for
+   * request streams (it must not). The order of checks is spec §6.5.
+   */
+  verifyHeader(received: ReceivedHeader, method: string, singleMessage: boolean): HeaderVerdict | Promise<HeaderVerdict> {
+    // 1. Exactly one of each metadata value, binary, within bounds.
+    if (received.envelope.length === 0) return refuse('missing_envelope');
+    if (received.mac.length === 0) return refuse('missing_mac');
+    if (received.envelope.length > 1 || received.mac.length > 1) return refuse('duplicate_metadata');
+    const envelopeBytes = received.envelope[0]!;
+    const mac = received.mac[0]!;
+    if (typeof envelopeBytes === 'string') return refuse('malformed_envelope');
+    if (typeof mac === 'string' || mac.length !== MAC_BYTES) return refuse('malformed_mac');
+
+    // 2. Strict, bounded parse. Only the key reference is used before the MAC is checked;
+    //    the other comparisons below can only refuse, never grant.
+    const decoded = decodeEnvelope(envelopeBytes, this.limits);
+    if (!decoded.ok) return refuse(decoded.reason);
+    const env = decoded.envelope;
+    const keys = this.keys.current();
+    if (env.audience !== keys.audience) return refuse('wrong_audience');
+    if (env.method !== method) return refuse('wrong_method');
+    if (singleMessage ? env.bodyDigest.length === 0 : env.bodyDigest.length !== 0) {
+      return refuse(singleMessage ? 'bad_digest' : 'unexpected_digest');
+    }
+
+    // 3. Key lookup and the MAC over the bytes exactly as received.
+    const audienceKey = keys.audienceKey(env.keyId);
+    if (!audienceKey) return refuse('unknown_key');
+    if (keys.isKeyDenied(env.keyId)) return refuse('revoked_key');
+    const principalKey = this.principalKey(keys.generation, audienceKey, env);
+    const expected = hmacSha256(principalKey, LABELS.requestMac, envelopeBytes);
+    if (!constantTimeEqual(expected, mac)) return refuse('bad_mac');
+
+    // 4. Authenticated from here on.
+    if (keys.isPrincipalDenied(env.principal)) return refuse('revoked_principal');
+    const now = this.now();
+    if (env.issuedAtMs < now - this.maxAgeMs) return refuse('expired', now);
+    if (env.issuedAtMs > now + this.maxFutureMs) return refuse('issued_in_future', now);
+
+    // 5. Replay: the nonce, scoped to its principal, must be new.
+    const header = new VerifiedHeader(claimsOf(env), env.bodyDigest, principalKey, Buffer.from(mac));
+    const replayKey = `${env.principal}\u0000${Buffer.from(env.nonce).toString('base64')}`;
+    const expiresAt = env.issuedAtMs + this.maxAgeMs + this.maxFutureMs;
+    let verdict: ReplayVerdict | Promise<ReplayVerdict>;
+    try {
+      verdict = this.replay.checkAndRemember(replayKey, expiresAt);
+    } catch {
+      return refuse('replay_cache_unavailable');
+    }
+    if (typeof verdict === 'string') return replayOutcome(verdict, header);
+    return verdict.then(
+      (v) => replayOutcome(v, header),
+      () => refuse('replay_cache_unavailable'),
+    );
+  }
+
+  private principalKey(generation: number, audienceKey: Buffer, env: Envelope): Buffer {
+    if (generation !== this.cachedGeneration) {
+      this.principalKeys.clear(); // a reload may have changed or retired keys
+      this.cachedGeneration = generation;
+    }
+    const cacheKey = `${env.keyId}\u0000${env.principal}\u0000${env.roles.join('\u0000')}`;
+    let key = this.principalKeys.get(cacheKey);
+    if (!key) {
+      key = derivePrincipalKey(audienceKey, env.principal, env.roles);
+      if (this.principalKeys.size >= this.principalKeyCacheSize) {
+        this.principalKeys.delete(this.principalKeys.keys().next().value as string);
+      }
+      this.principalKeys.set(cacheKey, key);
+    }
+    return key;
+  }
+}
+
+function replayOutcome(verdict: ReplayVerdict, header: VerifiedHeader): HeaderVerdict {
+  if (verdict === 'fresh') return { ok: true, header };
+  return refuse(verdict === 'replayed' ? 'replayed_nonce' : 'nonce_forgotten');
+}
+
+function claimsOf(env: Envelope): Claims {
+  return Object.freeze({
+    keyId: env.keyId,
+    principal: env.principal,
+    roles: Object.freeze([...env.roles]),
+    onBehalfOf: env.onBehalfOf === '' ? undefined : env.onBehalfOf,
+    audience: env.audience,
+    method: env.method,
+    issuedAtMs: env.issuedAtMs,
+    credential: Buffer.from(env.credential),
+  });
+}
