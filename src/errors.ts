@@ -29,6 +29,7 @@ const REASONS = {
   replay_cache_unavailable: 'unauthenticated',
   // Message binding (spec §5).
   bad_digest: 'unauthenticated',
+  missing_message: 'unauthenticated',
   unexpected_digest: 'unauthenticated',
   missing_stream_tag: 'unauthenticated',
   bad_stream_tag: 'unauthenticated',

@@ -1,0 +1,32 @@
+// The typed accessor handlers read verified claims through. Claims are attached, by the
+// server interceptor only, to the Metadata object the handler's call carries; a client
+// cannot forge an entry in a WeakMap.
+import { Metadata, status as Status } from '@grpc/grpc-js';
+import { Claims } from '../src';
+
+const verified = new WeakMap<Metadata, Claims>();
+
+/** @internal Called by the server interceptor once a call has passed verification. */
+export function attachClaims(metadata: Metadata, claims: Claims): void {
+  verified.set(metadata, claims);
+}
+
+/**
+ * The verified claims of a call, or `undefined` for a public method (or a call that did not
+ * pass through reqauth's interceptor).
+ *
+ *     const claims = getClaims(call);
+ */
+export function getClaims(call: { readonly metadata: Metadata }): Claims | undefined {
+  return verified.get(call.metadata);
+}
+
+/**
+ * The verified claims of a call; throws a gRPC UNAUTHENTICATED error (which grpc-js sends as
+ * the call's status) if there are none — fail closed when reqauth is misconfigured.
+ */
+export function requireClaims(call: { readonly metadata: Metadata }): Claims {
+  const claims = verified.get(call.metadata);
+  if (!claims) throw Object.assign(new Error('request authentication failed'), { code: Status.UNAUTHENTICATED });
+  return claims;
+}

@@ -1,0 +1,289 @@
+// The grpc-js server binding: adapts RequestVerifier and Policy to grpc-js server
+// interceptors (grpc-js >= 1.10). It holds no crypto or policy logic of its own.
+//
+//   const auth = new ReqauthServer({ keys, policy });
+//   const server = new grpc.Server({ interceptors: [auth.interceptor] });
+//   server.addService(auth.wrapService(LedgerService.service), impl);
+//
+// Two grpc-js facts shape it (docs/spec.md §5, §6.5):
+// - interceptors see decoded messages, so `wrapService` swaps each method's deserializer for
+//   one that keeps the exact received bytes (a RawMessage); the interceptor checks them and
+//   only then runs the original deserializer;
+// - grpc-js starts streaming handlers on metadata and reads are pull-based, so the
+//   interceptor holds metadata until verification is done, pulling the message itself.
+import {
+  Metadata,
+  ServerInterceptingCall,
+  ServerInterceptingCallInterface,
+  ServerInterceptor,
+  ServerMethodDefinition,
+  ServiceDefinition,
+} from '@grpc/grpc-js';
+import {
+  AuditHook,
+  Claims,
+  ENVELOPE_KEY,
+  HeaderVerdict,
+  KeySource,
+  MAC_KEY,
+  Policy,
+  ReasonCode,
+  ReplayCache,
+  refuse,
+  Refusal,
+  RequestVerifier,
+  RequestVerifierOptions,
+  StreamVerifier,
+  VerifiedHeader,
+} from '../src';
+import { attachClaims } from './claims';
+import { statusFor } from './status';
+
+/** The exact bytes of a received request message, before decoding. */
+export class RawMessage {
+  constructor(readonly bytes: Buffer) {}
+}
+
+export interface ReqauthServerOptions {
+  keys: KeySource;
+  policy: Policy;
+  replayCache?: ReplayCache;
+  maxAgeMs?: number;
+  maxFutureMs?: number;
+  limits?: RequestVerifierOptions['limits'];
+  /** Every decision, with its precise reason (spec §8). */
+  audit?: AuditHook;
+  now?: () => number;
+}
+
+interface WrappedMethod {
+  readonly deserialize: (bytes: Buffer) => unknown;
+  /** Unary and server-streaming: one request message, bound by the envelope digest. */
+  readonly singleMessage: boolean;
+}
+
+type Downstream = Parameters<ServerInterceptingCall['start']>[0];
+
+export class ReqauthServer {
+  readonly verifier: RequestVerifier;
+  readonly policy: Policy;
+  private readonly methods = new Map<string, WrappedMethod>();
+  private readonly audit: AuditHook | undefined;
+  private readonly now: () => number;
+
+  constructor(options: ReqauthServerOptions) {
+    this.verifier = new RequestVerifier(options);
+    this.policy = options.policy;
+    this.audit = options.audit;
+    this.now = options.now ?? Date.now;
+  }
+
+  /**
+   * The service definition with each request deserializer replaced by one that keeps the
+   * exact bytes. Pass the result to `server.addService`; the interceptor decodes.
+   */
+  wrapService<D extends ServiceDefinition>(definition: D): D {
+    const wrapped: Record<string, ServerMethodDefinition<unknown, unknown>> = {};
+    for (const [name, method] of Object.entries(definition)) {
+      const m = method as ServerMethodDefinition<unknown, unknown>;
+      this.methods.set(m.path, { deserialize: m.requestDeserialize, singleMessage: !m.requestStream });
+      wrapped[name] = { ...m, requestDeserialize: (bytes: Buffer) => new RawMessage(bytes) };
+    }
+    return wrapped as unknown as D;
+  }
+
+  /** Install in `new grpc.Server({ interceptors: [...] })`, last in the list (closest to handlers). */
+  readonly interceptor: ServerInterceptor = (descriptor, call) => {
+    const path = descriptor.path;
+    const method = this.methods.get(path);
+    if (this.policy.isPublic(path)) return method ? new PublicCall(call, method) : new ServerInterceptingCall(call);
+    return new VerifyingCall(call, this, path, method);
+  };
+
+  /** @internal */
+  record(path: string, claims: Claims | undefined, refusal: Refusal | undefined, call: ServerInterceptingCallInterface): void {
+    if (!this.audit) return;
+    this.audit({
+      decision: refusal ? 'deny' : 'allow',
+      reason: refusal?.reason,
+      method: path,
+      claims,
+      public: false,
+      timeMs: this.now(),
+      peer: call.getPeer(),
+    });
+  }
+}
+
+/**
+ * A public method: no authentication, but its messages (if the service was wrapped) still
+ * need decoding.
+ */
+class PublicCall extends ServerInterceptingCall {
+  constructor(
+    private readonly inner: ServerInterceptingCallInterface,
+    private readonly method: WrappedMethod,
+  ) {
+    super(inner);
+  }
+
+  override start(down: Downstream): void {
+    this.inner.start({
+      onReceiveMetadata: (md) => down.onReceiveMetadata(md),
+      onReceiveMessage: (raw: RawMessage) => {
+        const message = decode(this.method, raw.bytes);
+        if (message === FAILED) this.inner.sendStatus(statusFor(refuse('malformed_message')));
+        else down.onReceiveMessage(message);
+      },
+      onReceiveHalfClose: () => down.onReceiveHalfClose(),
+      onCancel: () => down.onCancel(),
+    });
+  }
+}
+
+/**
+ * One authenticated call. It forwards events to the handler itself rather than through
+ * grpc-js's listener wrapper, which cannot swallow a message (the end marker) without
+ * stalling the half-close behind it.
+ */
+class VerifyingCall extends ServerInterceptingCall {
+  private down: Downstream | undefined;
+  private metadata: Metadata | undefined;
+  private header: VerifiedHeader | undefined;
+  private stream: StreamVerifier | undefined;
+  /** Single-message calls: the message, held until the header is verified. */
+  private pending: Buffer | undefined;
+  private released = false;
+  private done = false;
+
+  constructor(
+    private readonly inner: ServerInterceptingCallInterface,
+    private readonly server: ReqauthServer,
+    private readonly path: string,
+    private readonly method: WrappedMethod | undefined,
+  ) {
+    super(inner);
+  }
+
+  override start(down: Downstream): void {
+    this.down = down;
+    this.inner.start({
+      onReceiveMetadata: (md) => this.onMetadata(md),
+      onReceiveMessage: (raw: RawMessage) => this.onMessage(raw),
+      onReceiveHalfClose: () => this.onHalfClose(),
+      onCancel: () => {
+        this.done = true;
+        down.onCancel();
+      },
+    });
+  }
+
+  private onMetadata(md: Metadata): void {
+    if (!this.method) return this.refuse('unwrapped_service');
+    this.metadata = md;
+    const singleMessage = this.method.singleMessage;
+    const verdict = this.server.verifier.verifyHeader(
+      { envelope: md.get(ENVELOPE_KEY), mac: md.get(MAC_KEY) },
+      this.path,
+      singleMessage,
+    );
+    // Pull the single request message now: its handler would only ask for it once it has
+    // the metadata, which is held until the message is checked.
+    if (singleMessage) this.inner.startRead();
+    if (verdict instanceof Promise) {
+      verdict.then(
+        (v) => this.onHeader(v),
+        () => this.refuse('replay_cache_unavailable'),
+      );
+    } else {
+      this.onHeader(verdict);
+    }
+  }
+
+  private onHeader(verdict: HeaderVerdict): void {
+    if (this.done) return;
+    if (!verdict.ok) return this.refuse(verdict.reason, verdict);
+    const decision = this.server.policy.authorize(this.path, verdict.header.claims);
+    if (!decision.ok) return this.refuse(decision.reason, decision, verdict.header.claims);
+    this.header = verdict.header;
+    if (this.method!.singleMessage) {
+      if (this.pending) this.releaseSingle(this.pending);
+    } else {
+      this.stream = verdict.header.streamVerifier();
+      this.release();
+    }
+  }
+
+  private onMessage(raw: RawMessage): void {
+    if (this.done) return;
+    if (!(raw instanceof RawMessage)) return this.refuse('unwrapped_service');
+    if (this.method!.singleMessage) {
+      // A second message is covered by no digest.
+      if (this.released || this.pending) return this.refuse('message_after_end');
+      this.pending = raw.bytes;
+      if (this.header) this.releaseSingle(raw.bytes);
+      return;
+    }
+    const opened = this.stream!.open(raw.bytes);
+    if (!opened.ok) return this.refuse(opened.reason);
+    if (opened.end) {
+      // The end marker is not the handler's: ask for the next event (the half-close) in
+      // place of the read the handler is waiting on.
+      this.inner.startRead();
+      return;
+    }
+    this.forward(opened.body);
+  }
+
+  private onHalfClose(): void {
+    if (this.done) return;
+    if (this.method!.singleMessage) {
+      if (!this.pending) return this.refuse('missing_message');
+    } else if (!this.stream!.complete) {
+      return this.refuse('stream_truncated');
+    }
+    this.down!.onReceiveHalfClose();
+  }
+
+  private releaseSingle(bytes: Buffer): void {
+    const bad = this.header!.checkBody(bytes);
+    if (bad) return this.refuse(bad.reason, bad);
+    this.release();
+    this.forward(bytes);
+  }
+
+  /** The handler may start: metadata goes down, without reqauth's own entries. */
+  private release(): void {
+    const md = this.metadata!;
+    const claims = this.header!.claims;
+    md.remove(ENVELOPE_KEY);
+    md.remove(MAC_KEY);
+    attachClaims(md, claims);
+    this.released = true;
+    this.server.record(this.path, claims, undefined, this.inner);
+    this.down!.onReceiveMetadata(md);
+  }
+
+  private forward(bytes: Buffer): void {
+    const message = decode(this.method!, bytes);
+    if (message === FAILED) return this.refuse('malformed_message');
+    this.down!.onReceiveMessage(message);
+  }
+
+  private refuse(reason: ReasonCode, refusal: Refusal = refuse(reason), claims = this.header?.claims): void {
+    if (this.done) return;
+    this.done = true;
+    this.server.record(this.path, claims, refusal, this.inner);
+    this.inner.sendStatus(statusFor(refusal));
+  }
+}
+
+const FAILED = Symbol('decode failed');
+
+function decode(method: WrappedMethod, bytes: Buffer): unknown {
+  try {
+    return method.deserialize(bytes);
+  } catch {
+    return FAILED;
+  }
+}
