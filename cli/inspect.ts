@@ -1,0 +1,56 @@
+// reqauth inspect: decode an envelope (the reqauth-envelope-bin value) for a human.
+import { decodeEnvelope, Envelope } from '../src';
+import { CliError, Command, UsageError } from './common';
+
+export const inspect: Command = {
+  name: 'inspect',
+  summary: 'decode a reqauth-envelope-bin value and print it as JSON',
+  usage: [
+    'Usage: reqauth inspect BASE64',
+    '',
+    'Decodes an envelope, the value of the reqauth-envelope-bin metadata in base64 or',
+    'base64url (as gRPC tools and logs print it), with the verifier\'s strict parser, and',
+    'prints its fields as JSON. Nothing is verified: no key is needed or used.',
+    'The credential field is shown as its length and kind only.',
+    'A malformed envelope exits 1 with its reason code (malformed_envelope,',
+    'oversized_envelope, unsupported_version) on stderr.',
+  ].join('\n'),
+  options: {},
+  positionals: true,
+  run(_values, positionals, io) {
+    if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'missing BASE64 envelope' : 'expected exactly one BASE64 envelope');
+    const bytes = fromBase64(positionals[0]!);
+    const decoded = decodeEnvelope(bytes);
+    if (!decoded.ok) throw new CliError(decoded.reason);
+    io.out(JSON.stringify(describeEnvelope(decoded.envelope), null, 2));
+  },
+};
+
+/** base64 or base64url, padded or not; whitespace (from wrapped logs) is ignored. */
+function fromBase64(text: string): Buffer {
+  const compact = text.replace(/\s+/g, '');
+  if (compact === '' || !/^[A-Za-z0-9+/_-]+={0,2}$/.test(compact) || compact.replace(/=+$/, '').length % 4 === 1) {
+    throw new CliError('malformed_envelope (not base64 or base64url)');
+  }
+  return Buffer.from(compact.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
+}
+
+function describeEnvelope(env: Envelope): Record<string, unknown> {
+  const issued = new Date(env.issuedAtMs);
+  return {
+    version: env.version,
+    keyId: env.keyId,
+    principal: env.principal,
+    roles: env.roles,
+    onBehalfOf: env.onBehalfOf,
+    audience: env.audience,
+    method: env.method,
+    nonce: Buffer.from(env.nonce).toString('hex'),
+    issuedAtMs: env.issuedAtMs,
+    issuedAt: Number.isNaN(issued.getTime()) ? null : issued.toISOString(),
+    bodyDigest: Buffer.from(env.bodyDigest).toString('hex'),
+    // Reserved for a macaroon or similar; v1 does not verify it, and a bearer token in it
+    // would be a secret, so only its size is shown.
+    credential: { length: env.credential.length, kind: env.credential.length === 0 ? 'none' : 'opaque' },
+  };
+}

@@ -1,0 +1,93 @@
+// The example ledger server behind reqauth.
+//
+//   npm run example:server -- --port 50051 --keys root.json --audience ledger
+//
+// --keys takes a root keyring or a service keyring (`reqauth derive --audience A --out F`,
+// the recommended form: the server then never holds the root secret). The file is watched:
+// rotations and revocations apply without a restart. Decisions are printed one per line
+// (`--audit-json` prints them as JSON lines); reason codes are for operators, never secrets.
+import * as grpc from '@grpc/grpc-js';
+import { parseArgs } from 'node:util';
+import { ReqauthServer } from '../../interceptors';
+import { AuditEvent, KeyringFile, policyFromServiceDefinition } from '../../src';
+import { LedgerService } from './definition';
+import { createLedger } from './service';
+
+export interface RunningServer {
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+export async function startLedgerServer(options: {
+  port: number;
+  host?: string;
+  keysPath: string;
+  audience: string;
+  audit: (event: AuditEvent) => void;
+  onKeyringError?: (err: Error) => void;
+  onKeyringReload?: () => void;
+}): Promise<RunningServer> {
+  const keys = new KeyringFile(options.keysPath, {
+    audience: options.audience,
+    pollIntervalMs: 200,
+    ...(options.onKeyringError ? { onError: options.onKeyringError } : {}),
+    ...(options.onKeyringReload ? { onReload: options.onKeyringReload } : {}),
+  });
+  const auth = new ReqauthServer({ keys, policy: policyFromServiceDefinition(LedgerService.service), audit: options.audit });
+  const server = new grpc.Server({ interceptors: [auth.interceptor] });
+  server.addService(auth.wrapService(LedgerService.service), createLedger().handlers);
+  const address = `${options.host ?? '127.0.0.1'}:${options.port}`;
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+  );
+  return {
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        keys.close();
+        server.tryShutdown(() => resolve());
+      }),
+  };
+}
+
+export function formatAudit(e: AuditEvent): string {
+  const who = e.claims ? `${e.claims.principal}${e.claims.onBehalfOf ? ` for ${e.claims.onBehalfOf}` : ''} [${e.claims.roles.join(',')}]` : '(unauthenticated)';
+  return `${e.decision === 'allow' ? 'ALLOW' : 'DENY '} ${e.method} ${who}${e.reason ? ` reason=${e.reason}` : ''}`;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      port: { type: 'string', default: '50051' },
+      host: { type: 'string', default: '127.0.0.1' },
+      keys: { type: 'string' },
+      audience: { type: 'string', default: 'ledger' },
+      'audit-json': { type: 'boolean', default: false },
+    },
+  });
+  if (!values.keys) {
+    console.error('usage: example:server -- --port N --keys root.json|service.json --audience A [--audit-json]');
+    process.exit(2);
+  }
+  const json = values['audit-json'];
+  const server = await startLedgerServer({
+    port: Number(values.port),
+    host: values.host,
+    keysPath: values.keys,
+    audience: values.audience,
+    audit: (e) => console.log(json ? JSON.stringify({ ...e, claims: e.claims && { ...e.claims, credential: undefined } }) : formatAudit(e)),
+    onKeyringError: (err) => console.error(`keyring reload failed, keeping previous keys: ${err.message}`),
+    onKeyringReload: () => console.error('keyring reloaded'),
+  });
+  console.error(`ledger server (audience ${values.audience}) listening on ${values.host}:${server.port}`);
+  const stop = () => void server.close().then(() => process.exit(0));
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+if (require.main === module) {
+  main().catch((err) => {
+    console.error(err instanceof Error ? err.message : String(err));
+    process.exit(1);
+  });
+}
