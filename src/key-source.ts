@@ -1,6 +1,6 @@
 // What a verifier needs from a keyring: its audience keys by key id and the deny list,
 // swapped atomically when the keyring file changes (docs/spec.md §6.2).
-import { readFileSync, unwatchFile, watchFile } from 'node:fs';
+import { readFileSync, stat, Stats, statSync } from 'node:fs';
 import { ReqauthConfigError } from './errors';
 import { Keyring, parseKeyring, serviceKeyringFor } from './keyring';
 
@@ -60,15 +60,21 @@ export interface KeyringFileOptions {
  */
 export class KeyringFile implements KeySource {
   private keys: VerificationKeys;
-  private readonly listener: () => void;
+  /** The file's identity when it was last read; a poll that sees another one reloads. */
+  private loadedStamp = '';
+  private polling = false;
+  private closed = false;
+  private readonly timer: NodeJS.Timeout;
 
   constructor(
     readonly path: string,
     private readonly options: KeyringFileOptions,
   ) {
     this.keys = this.load();
-    this.listener = () => this.reload();
-    watchFile(path, { interval: options.pollIntervalMs ?? 1000, persistent: false }, this.listener);
+    // Polls against the stat taken at load, not fs.watchFile's own baseline: that one is
+    // taken asynchronously after start, so a change made in between was never noticed.
+    this.timer = setInterval(() => this.poll(), options.pollIntervalMs ?? 1000);
+    this.timer.unref();
   }
 
   current(): VerificationKeys {
@@ -88,16 +94,41 @@ export class KeyringFile implements KeySource {
   }
 
   close(): void {
-    unwatchFile(this.path, this.listener);
+    this.closed = true;
+    clearInterval(this.timer);
+  }
+
+  private poll(): void {
+    if (this.polling) return;
+    this.polling = true;
+    stat(this.path, (err, stats) => {
+      this.polling = false;
+      if (!this.closed && stampOf(err ? undefined : stats) !== this.loadedStamp) this.reload();
+    });
   }
 
   private load(): VerificationKeys {
     let text: string;
     try {
+      // Stat before reading: a change after the stat makes the next poll read again.
+      this.loadedStamp = stampOf(statOrUndefined(this.path));
       text = readFileSync(this.path, 'utf8');
     } catch (err) {
       throw new ReqauthConfigError(`cannot read keyring ${this.path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
     }
     return verificationKeys(parseKeyring(text), this.options.audience);
   }
+}
+
+function statOrUndefined(path: string): Stats | undefined {
+  try {
+    return statSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/** What identifies one version of the file: replaced (ino), rewritten (mtime, ctime, size). */
+function stampOf(stats: Stats | undefined): string {
+  return stats ? `${stats.dev}:${stats.ino}:${stats.size}:${stats.mtimeMs}:${stats.ctimeMs}` : 'missing';
 }
