@@ -181,7 +181,7 @@ function clockListener(signer: RequestSigner, listener: Listener): Listener {
       if (status.code === Status.UNAUTHENTICATED) {
         const [value] = status.metadata.get(SERVER_TIME_KEY);
         const serverTime = typeof value === 'string' ? Number(value) : NaN;
-        if (Number.isSafeInteger(serverTime)) signer.clockOffsetMs = serverTime - Date.now();
+        if (Number.isSafeInteger(serverTime)) signer.adoptServerTime(serverTime);
       }
       if (listener.onReceiveStatus) listener.onReceiveStatus(status, next);
       else next(status);

@@ -168,9 +168,9 @@ class VerifyingCall extends ServerInterceptingCall {
   override start(down: Downstream): void {
     this.down = down;
     this.inner.start({
-      onReceiveMetadata: (md) => this.onMetadata(md),
-      onReceiveMessage: (raw: RawMessage) => this.onMessage(raw),
-      onReceiveHalfClose: () => this.onHalfClose(),
+      onReceiveMetadata: (md) => this.guard(() => this.onMetadata(md)),
+      onReceiveMessage: (raw: RawMessage) => this.guard(() => this.onMessage(raw)),
+      onReceiveHalfClose: () => this.guard(() => this.onHalfClose()),
       onCancel: () => {
         this.done = true;
         down.onCancel();
@@ -192,7 +192,7 @@ class VerifyingCall extends ServerInterceptingCall {
     if (singleMessage) this.inner.startRead();
     if (verdict instanceof Promise) {
       verdict.then(
-        (v) => this.onHeader(v),
+        (v) => this.guard(() => this.onHeader(v)),
         () => this.refuse('replay_cache_unavailable'),
       );
     } else {
@@ -270,11 +270,27 @@ class VerifyingCall extends ServerInterceptingCall {
     this.down!.onReceiveMessage(message);
   }
 
+  /**
+   * Runs one step of the call. Anything that throws — a key source, the policy, the
+   * handler's own listener, the audit hook — refuses the call rather than escaping into
+   * grpc-js, where it would take the process down.
+   */
+  private guard(step: () => void): void {
+    try {
+      step();
+    } catch {
+      this.refuse('internal_error');
+    }
+  }
+
   private refuse(reason: ReasonCode, refusal: Refusal = refuse(reason), claims = this.header?.claims): void {
     if (this.done) return;
     this.done = true;
-    this.server.record(this.path, claims, refusal, this.inner);
-    this.inner.sendStatus(statusFor(refusal));
+    try {
+      this.server.record(this.path, claims, refusal, this.inner);
+    } finally {
+      this.inner.sendStatus(statusFor(refusal));
+    }
   }
 }
 

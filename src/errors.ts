@@ -3,7 +3,7 @@
 // message never carries the reason.
 
 /** Which class of refusal a reason belongs to; bindings map it to a transport status. */
-export type RefusalKind = 'unauthenticated' | 'permission_denied' | 'invalid_argument';
+export type RefusalKind = 'unauthenticated' | 'permission_denied' | 'invalid_argument' | 'internal';
 
 const REASONS = {
   // Request metadata (spec §4).
@@ -42,6 +42,8 @@ const REASONS = {
   principal_not_allowed: 'permission_denied',
   // The request message itself, after authentication.
   malformed_message: 'invalid_argument',
+  // A fault on the server's side (a key source, policy or audit hook threw): fail closed.
+  internal_error: 'internal',
 } as const satisfies Record<string, RefusalKind>;
 
 /** A stable reason code: safe to log, index and alert on; never shown to the client. */
@@ -58,6 +60,7 @@ export const CLIENT_MESSAGES: Readonly<Record<RefusalKind, string>> = {
   unauthenticated: 'request authentication failed',
   permission_denied: 'permission denied',
   invalid_argument: 'invalid request',
+  internal: 'internal error',
 };
 
 /** A refusal as a value: the reason and, for clock errors, the server's time. */

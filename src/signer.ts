@@ -64,6 +64,14 @@ export class RequestSigner {
     return { envelope: bytes, mac: hmacSha256(cred.principalKey, LABELS.requestMac, bytes) };
   }
 
+  /**
+   * Adopts the server's time from a clock refusal (spec §6.4), measured against this
+   * signer's own clock.
+   */
+  adoptServerTime(serverTimeMs: number): void {
+    this.clockOffsetMs = serverTimeMs - this.now();
+  }
+
   /** The tagger for the messages of a request stream whose header is `header`. */
   streamSigner(header: SignedHeader): StreamSigner {
     return new StreamSigner(this.credential.principalKey, header.mac);

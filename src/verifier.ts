@@ -78,12 +78,12 @@ export class RequestVerifier {
 
   constructor(options: RequestVerifierOptions) {
     this.keys = options.keys;
-    this.replay = options.replayCache ?? new MemoryReplayCache();
+    this.now = options.now ?? Date.now;
+    this.replay = options.replayCache ?? new MemoryReplayCache({ now: this.now });
     this.maxAgeMs = options.maxAgeMs ?? 120_000;
     this.maxFutureMs = options.maxFutureMs ?? 30_000;
     this.limits = { ...DEFAULT_ENVELOPE_LIMITS, ...options.limits };
     this.principalKeyCacheSize = options.principalKeyCacheSize ?? 10_000;
-    this.now = options.now ?? Date.now;
   }
 
   /**
@@ -129,6 +129,8 @@ export class RequestVerifier {
 
     // 5. Replay: the nonce, scoped to its principal, must be new.
     const header = new VerifiedHeader(claimsOf(env), env.bodyDigest, principalKey, Buffer.from(mac));
+    // Unambiguous although the principal may hold any character: the nonce is always the
+    // last 24 characters (16 bytes in base64).
     const replayKey = `${env.principal}\u0000${Buffer.from(env.nonce).toString('base64')}`;
     const expiresAt = env.issuedAtMs + this.maxAgeMs + this.maxFutureMs;
     let verdict: ReplayVerdict | Promise<ReplayVerdict>;
@@ -149,7 +151,9 @@ export class RequestVerifier {
       this.principalKeys.clear(); // a reload may have changed or retired keys
       this.cachedGeneration = generation;
     }
-    const cacheKey = `${env.keyId}\u0000${env.principal}\u0000${env.roles.join('\u0000')}`;
+    // Unambiguous: every field may hold any character, NUL included (a joined string let
+    // principal "a\0b" with role "c" hit the cached key of principal "a" with roles b, c).
+    const cacheKey = JSON.stringify([env.keyId, env.principal, env.roles]);
     let key = this.principalKeys.get(cacheKey);
     if (!key) {
       key = derivePrincipalKey(audienceKey, env.principal, env.roles);
