@@ -25,9 +25,26 @@ export interface Harness {
   /** Handler invocations, in order. */
   readonly calls: string[];
   readonly audit: AuditEvent[];
+  /** What the request-streaming handlers saw, in order: each delivered message and 'end'. */
+  readonly streamEvents: StreamEvent[];
   credential(principal: string, roles: string[], audience?: string): ClientCredential;
-  client(credential: ClientCredential | undefined, options?: Partial<ReqauthClientOptions> & { channel?: grpc.ChannelCredentials; channelOptions?: grpc.ClientOptions }): LedgerServiceClient;
+  /**
+   * `interceptors` are appended after reqauth's interceptor (closer to the wire), so they see
+   * the signed metadata and the exact bytes (test/support/attacker.ts).
+   */
+  client(
+    credential: ClientCredential | undefined,
+    options?: Partial<ReqauthClientOptions> & { channel?: grpc.ChannelCredentials; channelOptions?: grpc.ClientOptions; interceptors?: grpc.Interceptor[] },
+  ): LedgerServiceClient;
   close(): Promise<void>;
+}
+
+/** One event a request-streaming handler (ImportTransactions, Reconcile) observed. */
+export interface StreamEvent {
+  readonly method: string;
+  readonly kind: 'data' | 'end';
+  /** For 'data': the transaction id of the delivered message. */
+  readonly id?: string;
 }
 
 export interface HarnessOptions {
@@ -40,6 +57,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const ring = options.ring ?? generateRootKeyring();
   const calls: string[] = [];
   const audit: AuditEvent[] = [];
+  const streamEvents: StreamEvent[] = [];
   const ledger = createLedger({ onCall: (method) => calls.push(method) });
   const auth = new ReqauthServer({
     keys: staticKeySource(ring, AUDIENCE),
@@ -48,7 +66,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     ...options.server,
   });
   const server = new grpc.Server({ interceptors: [auth.interceptor] });
-  server.addService(auth.wrapService(LedgerService.service), ledger.handlers);
+  server.addService(auth.wrapService(LedgerService.service), observeRequestStreams(ledger.handlers, streamEvents));
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync('127.0.0.1:0', options.serverCredentials ?? grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
   );
@@ -62,12 +80,15 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     auth,
     calls,
     audit,
+    streamEvents,
     credential: (principal, roles, audience = AUDIENCE) => issueCredential(ring, audience, principal, roles),
     client(credential, opts = {}) {
-      const { channel, channelOptions, ...clientOpts } = opts;
+      const { channel, channelOptions, interceptors, ...clientOpts } = opts;
+      const reqauth = credential ? reqauthClientOptions({ credential, ...clientOpts }) : {};
       const c = new LedgerService(target, channel ?? grpc.credentials.createInsecure(), {
         ...channelOptions,
-        ...(credential ? reqauthClientOptions({ credential, ...clientOpts }) : {}),
+        ...reqauth,
+        ...(interceptors ? { interceptors: [...(reqauth.interceptors ?? []), ...interceptors] } : {}),
       });
       clients.push(c);
       return c;
@@ -76,6 +97,24 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       for (const c of clients) c.close();
       await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
     },
+  };
+}
+
+/**
+ * The handlers, with the request-streaming ones observed: every message they are given and
+ * their 'end' go to `events` (listeners added before the handler's own; behaviour unchanged).
+ */
+function observeRequestStreams(handlers: Ledger['handlers'], events: StreamEvent[]): Ledger['handlers'] {
+  const observe = <C extends NodeJS.EventEmitter, R extends unknown[]>(method: string, handler: (call: C, ...rest: R) => void) =>
+    (call: C, ...rest: R) => {
+      call.on('data', (m: { transaction?: { id?: string } | null }) => events.push({ method, kind: 'data', id: m?.transaction?.id ?? '' }));
+      call.on('end', () => events.push({ method, kind: 'end' }));
+      handler(call, ...rest);
+    };
+  return {
+    ...handlers,
+    ImportTransactions: observe('ImportTransactions', handlers.ImportTransactions),
+    Reconcile: observe('Reconcile', handlers.Reconcile),
   };
 }
 

@@ -1,0 +1,145 @@
+// The envelope test vectors (spec §10), test/vectors/envelope-v1.json: the current code must
+// reproduce every recorded value from the recorded inputs, exactly, and a RequestVerifier
+// must accept each vector as a request issued "now".
+import { expect } from 'chai';
+import { hkdfSha256, hmacSha256, LABELS, lengthPrefixed, sha256 } from '../../src/crypto';
+import { decodeEnvelope, encodeEnvelope, Envelope, ENVELOPE_VERSION } from '../../src/envelope';
+import { staticKeySource } from '../../src/key-source';
+import { RootKeyring } from '../../src/keyring';
+import { deriveAudienceKey, derivePrincipalKey } from '../../src/keys';
+import { MemoryReplayCache } from '../../src/replay';
+import { StreamSigner } from '../../src/stream-tag';
+import { RequestVerifier } from '../../src/verifier';
+import type { EnvelopeVector, EnvelopeVectorFile } from '../vectors/generate';
+import { hex, loadVectors, unhex } from '../support/vectors';
+
+const file = loadVectors<EnvelopeVectorFile>('envelope-v1.json');
+
+function envelopeFrom(v: EnvelopeVector): Envelope {
+  const i = v.inputs;
+  return {
+    version: ENVELOPE_VERSION,
+    keyId: i.key_id,
+    principal: i.principal,
+    roles: i.roles,
+    onBehalfOf: i.on_behalf_of,
+    audience: i.audience,
+    method: i.method,
+    nonce: unhex(i.nonce_hex),
+    issuedAtMs: i.issued_at_ms,
+    bodyDigest: unhex(v.body_digest_hex),
+    credential: unhex(i.credential_hex),
+  };
+}
+
+describe('envelope-v1.json: the file itself', () => {
+  it('names its source and holds the four kinds of vector the spec promises', () => {
+    expect(file.source).to.include('docs/spec.md');
+    expect(file.vectors.map((v) => v.name)).to.include.members(['unary', 'unary-on-behalf-of-credential', 'stream', 'stream-zero-messages']);
+    const obo = file.vectors.find((v) => v.name === 'unary-on-behalf-of-credential')!;
+    expect(obo.inputs.on_behalf_of).not.to.equal('');
+    expect(obo.inputs.credential_hex).not.to.equal('');
+    expect(file.vectors.find((v) => v.name === 'stream')!.inputs.messages_hex).to.have.length(3);
+    expect(file.vectors.find((v) => v.name === 'stream-zero-messages')!.frames_hex).to.have.length(1);
+  });
+
+  it('records the four labels: ASCII text and one zero byte', () => {
+    expect(file.labels_hex).to.deep.equal({
+      audienceKey: hex(Buffer.from('reqauth/v1 audience key\u0000', 'ascii')),
+      principalKey: hex(Buffer.from('reqauth/v1 principal key\u0000', 'ascii')),
+      requestMac: hex(Buffer.from('reqauth/v1 request mac\u0000', 'ascii')),
+      streamTag: hex(Buffer.from('reqauth/v1 stream tag\u0000', 'ascii')),
+    });
+    for (const [name, label] of Object.entries(LABELS)) expect(hex(label), name).to.equal(file.labels_hex[name as keyof typeof LABELS]);
+  });
+});
+
+for (const v of file.vectors) {
+  describe(`envelope-v1.json vector "${v.name}": the code reproduces every value`, () => {
+    const i = v.inputs;
+    const root = unhex(i.root_secret_hex);
+
+    it('audience key info = label || lp(key_id) || lp(audience), and the audience key', () => {
+      const info = Buffer.concat([LABELS.audienceKey, lengthPrefixed(i.key_id), lengthPrefixed(i.audience)]);
+      expect(hex(info)).to.equal(v.audience_key_info_hex);
+      expect(hex(deriveAudienceKey(root, i.key_id, i.audience))).to.equal(v.audience_key_hex);
+      expect(hex(hkdfSha256(root, new Uint8Array(0), info, 32))).to.equal(v.audience_key_hex);
+    });
+
+    it('principal key info = label || lp(principal) || u8(#roles) || lp(role)..., and the principal key', () => {
+      const info = Buffer.concat([LABELS.principalKey, lengthPrefixed(i.principal), Buffer.of(i.roles.length), ...i.roles.map(lengthPrefixed)]);
+      expect(hex(info)).to.equal(v.principal_key_info_hex);
+      const audienceKey = unhex(v.audience_key_hex);
+      expect(hex(derivePrincipalKey(audienceKey, i.principal, i.roles))).to.equal(v.principal_key_hex);
+      expect(hex(derivePrincipalKey(audienceKey, i.principal, [...i.roles].reverse())), 'role order given does not matter').to.equal(v.principal_key_hex);
+      expect(hex(hkdfSha256(audienceKey, new Uint8Array(0), info, 32))).to.equal(v.principal_key_hex);
+    });
+
+    it('body digest', () => {
+      if (v.kind === 'unary') expect(hex(sha256(unhex(i.message_hex!)))).to.equal(v.body_digest_hex);
+      else expect(v.body_digest_hex).to.equal('');
+    });
+
+    it('envelope bytes (canonical encoding), and they decode back to the inputs', () => {
+      const bytes = encodeEnvelope(envelopeFrom(v));
+      expect(hex(bytes)).to.equal(v.envelope_hex);
+      const decoded = decodeEnvelope(unhex(v.envelope_hex));
+      if (!decoded.ok) throw new Error(decoded.reason);
+      const e = decoded.envelope;
+      expect([e.keyId, e.principal, [...e.roles], e.onBehalfOf, e.audience, e.method, hex(e.nonce), e.issuedAtMs, hex(e.bodyDigest), hex(e.credential)]).to.deep.equal([
+        i.key_id, i.principal, i.roles, i.on_behalf_of, i.audience, i.method, i.nonce_hex, i.issued_at_ms, v.body_digest_hex, i.credential_hex,
+      ]);
+    });
+
+    it('request MAC = HMAC(principal key, label || envelope)', () => {
+      expect(hex(hmacSha256(unhex(v.principal_key_hex), LABELS.requestMac, unhex(v.envelope_hex)))).to.equal(v.mac_hex);
+    });
+
+    if (v.kind === 'stream') {
+      it('framed messages, then the end marker', () => {
+        const tagger = new StreamSigner(unhex(v.principal_key_hex), unhex(v.mac_hex));
+        const frames = [...i.messages_hex!.map((m) => tagger.tagMessage(unhex(m))), tagger.endMarker()];
+        expect(frames.map(hex)).to.deep.equal(v.frames_hex);
+      });
+    } else {
+      it('has no frames', () => expect(v.frames_hex).to.deep.equal([]));
+    }
+  });
+
+  describe(`envelope-v1.json vector "${v.name}": a RequestVerifier accepts it at its issued-at`, () => {
+    const i = v.inputs;
+    const ring: RootKeyring = {
+      format: 'reqauth-root-keyring/v1',
+      keys: [{ keyId: i.key_id, secret: unhex(i.root_secret_hex), status: 'active', created: '' }],
+      deny: { keyIds: [], principals: [] },
+    };
+
+    it('verifies the header and yields the inputs as claims, then the message(s)', async () => {
+      const now = () => i.issued_at_ms;
+      const verifier = new RequestVerifier({ keys: staticKeySource(ring, i.audience), now, replayCache: new MemoryReplayCache({ now }) });
+      const verdict = await verifier.verifyHeader({ envelope: [unhex(v.envelope_hex)], mac: [unhex(v.mac_hex)] }, i.method, v.kind === 'unary');
+      if (!verdict.ok) throw new Error(`refused: ${verdict.reason}`);
+      const { claims } = verdict.header;
+      expect(claims).to.include({ keyId: i.key_id, principal: i.principal, audience: i.audience, method: i.method, issuedAtMs: i.issued_at_ms });
+      expect(claims.roles).to.deep.equal(i.roles);
+      expect(claims.onBehalfOf).to.equal(i.on_behalf_of === '' ? undefined : i.on_behalf_of);
+      expect(hex(claims.credential)).to.equal(i.credential_hex);
+
+      if (v.kind === 'unary') {
+        expect(verdict.header.checkBody(unhex(i.message_hex!))).to.equal(undefined);
+      } else {
+        const opener = verdict.header.streamVerifier();
+        const opened = v.frames_hex.map((f) => opener.open(unhex(f)));
+        expect(opened.map((o) => (o.ok ? (o.end ? 'end' : hex(o.body)) : o.reason))).to.deep.equal([...i.messages_hex!, 'end']);
+        expect(opener.complete).to.equal(true);
+      }
+    });
+
+    it('is refused one millisecond past its window, so the acceptance above depended on the time', async () => {
+      const now = () => i.issued_at_ms + 120_001;
+      const verifier = new RequestVerifier({ keys: staticKeySource(ring, i.audience), now, replayCache: new MemoryReplayCache({ now }) });
+      const verdict = await verifier.verifyHeader({ envelope: [unhex(v.envelope_hex)], mac: [unhex(v.mac_hex)] }, i.method, v.kind === 'unary');
+      expect(verdict).to.deep.equal({ ok: false, reason: 'expired', serverTimeMs: i.issued_at_ms + 120_001 });
+    });
+  });
+}

@@ -1,0 +1,232 @@
+// Generates test/vectors/envelope-v1.json (spec §10) from fixed inputs. Run once, after
+// `npm run build`:
+//
+//   node dist/test/vectors/generate.js > test/vectors/envelope-v1.json
+//
+// Nothing here is random: the root secret, key id, nonces, times and messages are constants,
+// so the output is the same on every run. test/core/vectors.test.ts checks that the current
+// code still reproduces every value in the committed file and that a verifier accepts it.
+import { hmacSha256, LABELS, lengthPrefixed, sha256 } from '../../src/crypto';
+import { canonicalRoles, encodeEnvelope, Envelope, ENVELOPE_VERSION } from '../../src/envelope';
+import { deriveAudienceKey, derivePrincipalKey } from '../../src/keys';
+import { StreamSigner } from '../../src/stream-tag';
+import { lenField, varintField } from '../support/vectors';
+
+export interface VectorInputs {
+  readonly root_secret_hex: string;
+  readonly key_id: string;
+  readonly audience: string;
+  readonly principal: string;
+  /** Canonical order (sorted by UTF-8 bytes, unique), as in the envelope. */
+  readonly roles: readonly string[];
+  readonly on_behalf_of: string;
+  readonly method: string;
+  readonly nonce_hex: string;
+  readonly issued_at_ms: number;
+  readonly credential_hex: string;
+  /** Unary vectors: the single request message. */
+  readonly message_hex?: string;
+  /** Stream vectors: the request messages, in order (may be empty). */
+  readonly messages_hex?: readonly string[];
+}
+
+export interface EnvelopeVector {
+  readonly name: string;
+  readonly description: string;
+  readonly kind: 'unary' | 'stream';
+  readonly inputs: VectorInputs;
+  readonly audience_key_info_hex: string;
+  readonly audience_key_hex: string;
+  readonly principal_key_info_hex: string;
+  readonly principal_key_hex: string;
+  readonly envelope_hex: string;
+  readonly mac_hex: string;
+  /** SHA-256 of the message for unary vectors; empty for streams. */
+  readonly body_digest_hex: string;
+  /** Streams: each tagged message, then the end marker. Empty for unary vectors. */
+  readonly frames_hex: readonly string[];
+}
+
+export interface EnvelopeVectorFile {
+  readonly source: string;
+  readonly description: string;
+  readonly labels_hex: Readonly<Record<keyof typeof LABELS, string>>;
+  readonly vectors: readonly EnvelopeVector[];
+}
+
+const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+
+// ------------------------------------------------------------------ fixed inputs
+
+const ROOT_SECRET = Buffer.from('000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f', 'hex');
+const KEY_ID = 'k20250101T000000-0a1b2c';
+const AUDIENCE = 'ledger';
+const ISSUED_AT = 1_735_689_600_000; // 2025-01-01T00:00:00.000Z
+
+/** ledger.v1.Transaction, hand-encoded so the message bytes are realistic protobuf. */
+function transaction(id: string, from: string, to: string, amount: number, memo = ''): Buffer {
+  return Buffer.concat([
+    lenField(1, id),
+    lenField(2, from),
+    lenField(3, to),
+    varintField(4, amount),
+    ...(memo ? [lenField(5, memo)] : []),
+  ]);
+}
+/** A request message whose field 1 is a Transaction (TransferRequest, ImportTransactionsRequest). */
+const wrap = (tx: Buffer) => lenField(1, tx);
+
+interface Spec {
+  name: string;
+  description: string;
+  principal: string;
+  roles: string[];
+  onBehalfOf?: string;
+  method: string;
+  nonce: string;
+  issuedAtMs: number;
+  credential?: Buffer;
+  message?: Buffer;
+  messages?: Buffer[];
+}
+
+const SPECS: Spec[] = [
+  {
+    name: 'unary',
+    description: 'Unary call with one role; no on_behalf_of, no credential.',
+    principal: 'frontdesk',
+    roles: ['teller'],
+    method: '/ledger.v1.LedgerService/Transfer',
+    nonce: '00112233445566778899aabbccddeeff',
+    issuedAtMs: ISSUED_AT,
+    message: wrap(transaction('tx-0001', 'acme-checking', 'acme-savings', 12_500, 'rent')),
+  },
+  {
+    name: 'unary-on-behalf-of-credential',
+    description:
+      'Unary call with on_behalf_of and credential bytes, a non-ASCII principal (lp() counts UTF-8 bytes) and ' +
+      'roles whose canonical order is by UTF-8 bytes: U+FB01 (EF AC 81) sorts before U+1F512 (F0 9F 94 92), ' +
+      'although UTF-16 order would put the emoji first.',
+    principal: 'zürich-settlement',
+    roles: ['🔒vault', 'teller', 'ﬁnance', 'auditor'],
+    onBehalfOf: 'José Müller <jose@example.com>',
+    method: '/ledger.v1.LedgerService/GetBalance',
+    nonce: 'f0e1d2c3b4a5968778695a4b3c2d1e0f',
+    issuedAtMs: ISSUED_AT + 1,
+    credential: Buffer.from('macaroon:v1:placeholder', 'utf8'),
+    message: lenField(1, 'acme-checking'),
+  },
+  {
+    name: 'stream',
+    description: 'Client-streaming call: empty body_digest; three tagged messages (seq 0-2) and the end marker (seq 3).',
+    principal: 'batch-importer',
+    roles: ['importer'],
+    method: '/ledger.v1.LedgerService/ImportTransactions',
+    nonce: 'a0a1a2a3a4a5a6a7a8a9aaabacadaeaf',
+    issuedAtMs: ISSUED_AT + 2,
+    messages: [
+      wrap(transaction('tx-1001', 'acme-checking', 'vendor-1', 4_200)),
+      wrap(transaction('tx-1002', 'acme-checking', 'vendor-2', 99)),
+      wrap(transaction('tx-1003', 'vendor-3', 'acme-checking', 1_000_000, 'refund')),
+    ],
+  },
+  {
+    name: 'stream-zero-messages',
+    description: 'Bidi call with no request messages and no roles (u8(0) in the principal key info): the end marker alone, at seq 0.',
+    principal: 'audit-bot',
+    roles: [],
+    method: '/ledger.v1.LedgerService/Reconcile',
+    nonce: '0f0e0d0c0b0a09080706050403020100',
+    issuedAtMs: ISSUED_AT + 3,
+    messages: [],
+  },
+];
+
+// ------------------------------------------------------------------ computation
+
+function vector(spec: Spec): EnvelopeVector {
+  const roles = canonicalRoles(spec.roles);
+  const stream = spec.messages !== undefined;
+  const credential = spec.credential ?? Buffer.alloc(0);
+  const bodyDigest = stream ? Buffer.alloc(0) : sha256(spec.message!);
+
+  const audienceKeyInfo = Buffer.concat([LABELS.audienceKey, lengthPrefixed(KEY_ID), lengthPrefixed(AUDIENCE)]);
+  const audienceKey = deriveAudienceKey(ROOT_SECRET, KEY_ID, AUDIENCE);
+  const principalKeyInfo = Buffer.concat([LABELS.principalKey, lengthPrefixed(spec.principal), Buffer.of(roles.length), ...roles.map(lengthPrefixed)]);
+  const principalKey = derivePrincipalKey(audienceKey, spec.principal, roles);
+
+  const envelope: Envelope = {
+    version: ENVELOPE_VERSION,
+    keyId: KEY_ID,
+    principal: spec.principal,
+    roles,
+    onBehalfOf: spec.onBehalfOf ?? '',
+    audience: AUDIENCE,
+    method: spec.method,
+    nonce: Buffer.from(spec.nonce, 'hex'),
+    issuedAtMs: spec.issuedAtMs,
+    bodyDigest,
+    credential,
+  };
+  const envelopeBytes = encodeEnvelope(envelope);
+  const mac = hmacSha256(principalKey, LABELS.requestMac, envelopeBytes);
+
+  const frames: Buffer[] = [];
+  if (stream) {
+    const tagger = new StreamSigner(principalKey, mac);
+    for (const m of spec.messages!) frames.push(tagger.tagMessage(m));
+    frames.push(tagger.endMarker());
+  }
+
+  return {
+    name: spec.name,
+    description: spec.description,
+    kind: stream ? 'stream' : 'unary',
+    inputs: {
+      root_secret_hex: hex(ROOT_SECRET),
+      key_id: KEY_ID,
+      audience: AUDIENCE,
+      principal: spec.principal,
+      roles,
+      on_behalf_of: spec.onBehalfOf ?? '',
+      method: spec.method,
+      nonce_hex: spec.nonce,
+      issued_at_ms: spec.issuedAtMs,
+      credential_hex: hex(credential),
+      ...(stream ? { messages_hex: spec.messages!.map(hex) } : { message_hex: hex(spec.message!) }),
+    },
+    audience_key_info_hex: hex(audienceKeyInfo),
+    audience_key_hex: hex(audienceKey),
+    principal_key_info_hex: hex(principalKeyInfo),
+    principal_key_hex: hex(principalKey),
+    envelope_hex: hex(envelopeBytes),
+    mac_hex: hex(mac),
+    body_digest_hex: hex(bodyDigest),
+    frames_hex: frames.map(hex),
+  };
+}
+
+export function generateEnvelopeVectors(): EnvelopeVectorFile {
+  return {
+    source: 'reqauth wire specification v1, docs/spec.md §10; generated by test/vectors/generate.ts',
+    description:
+      'Strings are UTF-8 (JSON strings); *_hex fields are lowercase hex bytes. ' +
+      'audience_key = HKDF-SHA256(root_secret, salt = "", audience_key_info, 32); ' +
+      'principal_key = HKDF-SHA256(audience_key, salt = "", principal_key_info, 32); ' +
+      'envelope = canonical reqauth.v1.Envelope encoding; mac = HMAC-SHA256(principal_key, labels.requestMac || envelope); ' +
+      'body_digest = SHA-256(message) for unary calls, empty for streams; ' +
+      'frames = body || FA FF FF FF 0F || 21 || flags || HMAC-SHA256(principal_key, labels.streamTag || mac || u64be(seq) || u8(flags) || body), ' +
+      'flags 00 for messages and 01 for the final end marker (empty body).',
+    labels_hex: {
+      audienceKey: hex(LABELS.audienceKey),
+      principalKey: hex(LABELS.principalKey),
+      requestMac: hex(LABELS.requestMac),
+      streamTag: hex(LABELS.streamTag),
+    },
+    vectors: SPECS.map(vector),
+  };
+}
+
+if (require.main === module) {
+  process.stdout.write(JSON.stringify(generateEnvelopeVectors(), null, 2) + '\n');
+}
