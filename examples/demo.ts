@@ -1,0 +1,220 @@
+// `npm run demo`: fresh keys from the reqauth CLI, the example ledger server and client as
+// separate processes, then a round of attacks. Prints what was accepted and what was
+// refused, with the reason the server's audit recorded (the clients only ever see a
+// generic message). Nothing to set up; everything stays on 127.0.0.1 and in a temp dir.
+import * as grpc from '@grpc/grpc-js';
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { reqauthClientOptions } from '../interceptors';
+import { ClientCredential, MAC_KEY, parseCredential, RequestSigner } from '../src';
+import { capturingInterceptor, Captured, sendRawUnary, tamperingInterceptor, Tampering } from './attacks';
+import { LedgerService, LedgerServiceClient, REPO_ROOT } from './ledger/definition';
+
+const DIST = path.join(REPO_ROOT, 'dist');
+const CLI = path.join(DIST, 'cli', 'reqauth.js');
+const AUDIENCE = 'ledger';
+const TRANSFER = '/ledger.v1.LedgerService/Transfer';
+
+interface AuditLine {
+  decision: 'allow' | 'deny';
+  reason?: string;
+  method: string;
+  claims?: { principal: string; onBehalfOf?: string };
+}
+
+function step(text: string): void {
+  console.log(`\n== ${text}`);
+}
+
+function cli(dir: string, ...args: string[]): void {
+  console.log(`$ reqauth ${args.join(' ')}`);
+  const out = execFileSync(process.execPath, [CLI, ...args], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  for (const line of out.trim().split('\n')) console.log(`  ${line}`);
+}
+
+/** The example server as a child process; collects its audit lines. */
+async function startServer(dir: string): Promise<{ child: ChildProcess; target: string; audit: AuditLine[]; reloads: () => number }> {
+  const child = spawn(process.execPath, [path.join(DIST, 'examples', 'ledger', 'server.js'), '--port', '0', '--keys', 'service.json', '--audience', AUDIENCE, '--audit-json'], {
+    cwd: dir,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const audit: AuditLine[] = [];
+  let reloads = 0;
+  let buffered = '';
+  child.stdout!.on('data', (chunk: Buffer) => {
+    buffered += chunk.toString('utf8');
+    let nl: number;
+    while ((nl = buffered.indexOf('\n')) >= 0) {
+      audit.push(JSON.parse(buffered.slice(0, nl)) as AuditLine);
+      buffered = buffered.slice(nl + 1);
+    }
+  });
+  const target = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('server did not start')), 15_000);
+    child.stderr!.on('data', (chunk: Buffer) => {
+      const text = chunk.toString('utf8');
+      if (text.includes('keyring reloaded')) reloads++;
+      const m = /listening on (\S+)/.exec(text);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`server exited with ${code}`)));
+  });
+  return { child, target, audit, reloads: () => reloads };
+}
+
+function runClient(dir: string, target: string, credentials: string, user: string): Promise<number> {
+  const args = [path.join(DIST, 'examples', 'ledger', 'client.js'), '--target', target, '--credentials', credentials, '--on-behalf-of', user];
+  console.log(`$ npm run example:client -- --target ${target} --credentials ${credentials} --on-behalf-of ${user}`);
+  const child = spawn(process.execPath, args, { cwd: dir, stdio: ['ignore', 'pipe', 'inherit'] });
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+  return new Promise((resolve) =>
+    child.on('close', (code) => {
+      for (const line of output.trimEnd().split('\n')) console.log(`  ${line}`);
+      resolve(code ?? 1);
+    }),
+  );
+}
+
+function replaceBytes(bytes: Buffer, from: string, to: string): Buffer {
+  const at = bytes.indexOf(from);
+  if (at < 0 || from.length !== to.length) throw new Error(`"${from}" not in the message`);
+  const out = Buffer.from(bytes);
+  out.write(to, at);
+  return out;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function transfer(client: LedgerServiceClient, id: string): Promise<grpc.status> {
+  const transaction = { id, fromAccount: 'acc-alice', toAccount: 'acc-bob', amount: '100', memo: 'rent' };
+  return new Promise((resolve) => client.transfer({ transaction }, (err) => resolve(err ? err.code : grpc.status.OK)));
+}
+
+function importBatch(client: LedgerServiceClient, id: string): Promise<grpc.status> {
+  return new Promise((resolve) => {
+    const w = client.importTransactions((err) => resolve(err ? err.code : grpc.status.OK));
+    for (let i = 0; i < 3; i++) w.write({ transaction: { id: `${id}-${i}`, fromAccount: 'acc-alice', toAccount: 'acc-bob', amount: '5' } });
+    w.end();
+  });
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'reqauth-demo-'));
+  const clients: grpc.Client[] = [];
+  let server: Awaited<ReturnType<typeof startServer>> | undefined;
+  const rows: { attack: string; expected: string; status: string; reason: string; ok: boolean }[] = [];
+  try {
+    step('Keys: a root keyring, a service keyring for the ledger, two client credentials');
+    cli(dir, 'keygen', '--out', 'root.json');
+    cli(dir, 'derive', '--root', 'root.json', '--audience', AUDIENCE, '--out', 'service.json');
+    cli(dir, 'derive', '--root', 'root.json', '--audience', AUDIENCE, '--principal', 'frontend', '--role', 'teller', '--role', 'auditor', '--role', 'importer', '--out', 'frontend.json');
+    cli(dir, 'derive', '--root', 'root.json', '--audience', AUDIENCE, '--principal', 'reporting', '--role', 'auditor', '--out', 'reporting.json');
+
+    step('The ledger server, verifying with the service keyring only (no root secret)');
+    server = await startServer(dir);
+    console.log(`  listening on ${server.target}`);
+
+    step('An honest client: one call of each kind, for user alice');
+    const clientExit = await runClient(dir, server.target, 'frontend.json', 'alice');
+
+    const frontend = parseCredential(readFileSync(path.join(dir, 'frontend.json'), 'utf8'));
+    const reporting = parseCredential(readFileSync(path.join(dir, 'reporting.json'), 'utf8'));
+    const target = server.target;
+    const client = (credential: ClientCredential | RequestSigner, below?: grpc.Interceptor) => {
+      const opts = reqauthClientOptions({ credential });
+      const c = new LedgerService(target, grpc.credentials.createInsecure(), {
+        ...opts,
+        interceptors: below ? [...opts.interceptors!, below] : opts.interceptors!,
+      }) as LedgerServiceClient;
+      clients.push(c);
+      return c;
+    };
+    const tampered = (t: Tampering) => client(frontend, tamperingInterceptor(t));
+
+    step('Attacks (the client sees a generic status; the reason is from the server audit)');
+    const audit = server.audit;
+    const attack = async (name: string, expected: grpc.status, run: () => Promise<grpc.status>) => {
+      const before = audit.length;
+      const code = await run();
+      await sleep(100); // let the server's audit line arrive
+      const reasons = audit.slice(before).filter((a) => a.decision === 'deny').map((a) => a.reason);
+      const row = { attack: name, expected: grpc.status[expected], status: grpc.status[code], reason: reasons.join(',') || '-', ok: code === expected };
+      rows.push(row);
+      console.log(`  ${row.ok ? 'as expected' : 'UNEXPECTED '}  ${name.padEnd(46)} ${row.status.padEnd(17)} ${row.reason}`);
+    };
+
+    await attack('honest transfer (baseline)', grpc.status.OK, () => transfer(client(frontend), 'tx-honest'));
+    await attack('public Ping with no credential at all', grpc.status.OK, () =>
+      new Promise((resolve) => {
+        const anon = new LedgerService(target, grpc.credentials.createInsecure()) as LedgerServiceClient;
+        clients.push(anon);
+        anon.ping({}, (err) => resolve(err ? err.code : grpc.status.OK));
+      }),
+    );
+    await attack('no reqauth metadata', grpc.status.UNAUTHENTICATED, () => {
+      const anon = new LedgerService(target, grpc.credentials.createInsecure()) as LedgerServiceClient;
+      clients.push(anon);
+      return transfer(anon, 'tx-anon');
+    });
+    await attack('tampered body: payee changed in flight', grpc.status.UNAUTHENTICATED, () =>
+      transfer(tampered({ message: (bytes) => replaceBytes(bytes, 'acc-bob', 'acc-eve') }), 'tx-tampered'),
+    );
+    await attack('forged MAC', grpc.status.UNAUTHENTICATED, () => transfer(tampered({ metadata: (md) => md.set(MAC_KEY, Buffer.alloc(32, 7)) }), 'tx-forged'));
+    const captured: Captured[] = [];
+    await attack('captured honest transfer (sent once)', grpc.status.OK, () => transfer(client(frontend, capturingInterceptor(captured)), 'tx-captured'));
+    await attack('replayed request (same bytes, same metadata)', grpc.status.UNAUTHENTICATED, () =>
+      sendRawUnary(target, TRANSFER, captured[0]!.metadata, captured[0]!.messages[0]!),
+    );
+    await attack('signed GetBalance header sent to Transfer', grpc.status.UNAUTHENTICATED, async () => {
+      const signed: Captured[] = [];
+      await new Promise<void>((resolve) => client(frontend, capturingInterceptor(signed)).getBalance({ account: 'acc-alice' }, () => resolve()));
+      return sendRawUnary(target, TRANSFER, signed[0]!.metadata, signed[0]!.messages[0]!);
+    });
+    await attack('wrong role: auditor calls Transfer', grpc.status.PERMISSION_DENIED, () => transfer(client(reporting), 'tx-reporting'));
+    await attack('method without a rule (CloseAccount)', grpc.status.PERMISSION_DENIED, () =>
+      new Promise((resolve) => client(frontend).closeAccount({ account: 'acc-bob' }, (err) => resolve(err ? err.code : grpc.status.OK))),
+    );
+    await attack('clock 10 minutes slow (issued-at too old)', grpc.status.UNAUTHENTICATED, () =>
+      transfer(client(new RequestSigner(frontend, { now: () => Date.now() - 600_000 })), 'tx-late'),
+    );
+    await attack('client stream with a message dropped', grpc.status.UNAUTHENTICATED, () =>
+      importBatch(tampered({ message: (bytes, i) => (i === 1 ? null : bytes) }), 'batch-drop'),
+    );
+    await attack('client stream cut short (end marker dropped)', grpc.status.UNAUTHENTICATED, () =>
+      importBatch(tampered({ message: (bytes, i) => (i >= 2 ? null : bytes) }), 'batch-cut'),
+    );
+
+    step('Revocation without restart: deny principal "frontend" in the service keyring');
+    const reloadsBefore = server.reloads();
+    cli(dir, 'revoke', '--root', 'service.json', '--principal', 'frontend');
+    for (let i = 0; i < 50 && server.reloads() === reloadsBefore; i++) await sleep(100);
+    await attack('revoked principal', grpc.status.UNAUTHENTICATED, () => transfer(client(frontend), 'tx-revoked'));
+    await attack('another principal is unaffected', grpc.status.OK, () =>
+      new Promise((resolve) => client(reporting).getBalance({ account: 'acc-alice' }, (err) => resolve(err ? err.code : grpc.status.OK))),
+    );
+
+    step('Server audit: decisions by outcome');
+    const allowed = audit.filter((a) => a.decision === 'allow').length;
+    const denied = audit.filter((a) => a.decision === 'deny');
+    console.log(`  ${allowed} allowed, ${denied.length} denied: ${[...new Set(denied.map((a) => a.reason))].join(', ')}`);
+
+    const failed = rows.filter((r) => !r.ok);
+    console.log(`\n${clientExit === 0 ? 'honest client: all calls OK' : 'honest client FAILED'}; attacks: ${rows.length - failed.length}/${rows.length} as expected`);
+    if (clientExit !== 0 || failed.length > 0) process.exitCode = 1;
+  } finally {
+    for (const c of clients) c.close();
+    server?.child.kill('SIGTERM');
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err) => {
+  console.error(err instanceof Error ? err.message : String(err));
+  process.exit(1);
+});
