@@ -62,66 +62,76 @@ const LEN = 2;
 
 // ---------------------------------------------------------------- encoding
 
-/** Canonical encoding: fields in number order, empty/zero fields omitted (spec §3.1). */
+/**
+ * Canonical encoding: fields in number order, empty/zero fields omitted (spec §3.1). Sizes
+ * are computed first and the fields written into one buffer: this runs on every call.
+ */
 export function encodeEnvelope(env: Envelope): Buffer {
-  const w = new Writer();
-  w.varintField(Field.Version, env.version);
-  w.stringField(Field.KeyId, env.keyId);
-  w.stringField(Field.Principal, env.principal);
-  for (const role of env.roles) w.bytesField(Field.Roles, Buffer.from(role, 'utf8'), true);
-  w.stringField(Field.OnBehalfOf, env.onBehalfOf);
-  w.stringField(Field.Audience, env.audience);
-  w.stringField(Field.Method, env.method);
-  w.bytesField(Field.Nonce, env.nonce);
-  w.varintField(Field.IssuedAtMs, env.issuedAtMs);
-  w.bytesField(Field.BodyDigest, env.bodyDigest);
-  w.bytesField(Field.Credential, env.credential);
-  return w.finish();
+  const strings = [env.keyId, env.principal, env.onBehalfOf, env.audience, env.method];
+  const lengths = strings.map((x) => Buffer.byteLength(x, 'utf8'));
+  const roleLengths = env.roles.map((r) => Buffer.byteLength(r, 'utf8'));
+  let size = varintField(env.version) + varintField(env.issuedAtMs);
+  for (const n of lengths) size += lenField(n, false);
+  for (const n of roleLengths) size += lenField(n, true);
+  size += lenField(env.nonce.length, false) + lenField(env.bodyDigest.length, false) + lenField(env.credential.length, false);
+
+  const out = Buffer.allocUnsafe(size);
+  let at = 0;
+  const key = (field: number, wireType: number) => (at = writeVarint(out, at, (field << 3) | wireType));
+  const varint = (field: number, value: number) => {
+    if (value === 0) return;
+    key(field, VARINT);
+    at = writeVarint(out, at, value);
+  };
+  const str = (field: number, value: string, length: number, always = false) => {
+    if (length === 0 && !always) return;
+    key(field, LEN);
+    at = writeVarint(out, at, length);
+    at += out.write(value, at, length, 'utf8');
+  };
+  const bytes = (field: number, value: Uint8Array) => {
+    if (value.length === 0) return;
+    key(field, LEN);
+    at = writeVarint(out, at, value.length);
+    out.set(value, at);
+    at += value.length;
+  };
+  varint(Field.Version, env.version);
+  str(Field.KeyId, env.keyId, lengths[0]!);
+  str(Field.Principal, env.principal, lengths[1]!);
+  env.roles.forEach((role, i) => str(Field.Roles, role, roleLengths[i]!, true));
+  str(Field.OnBehalfOf, env.onBehalfOf, lengths[2]!);
+  str(Field.Audience, env.audience, lengths[3]!);
+  str(Field.Method, env.method, lengths[4]!);
+  bytes(Field.Nonce, env.nonce);
+  varint(Field.IssuedAtMs, env.issuedAtMs);
+  bytes(Field.BodyDigest, env.bodyDigest);
+  bytes(Field.Credential, env.credential);
+  return out;
 }
 
-class Writer {
-  private readonly chunks: Buffer[] = [];
-  private readonly header = Buffer.allocUnsafe(20);
-  private size = 0;
-
-  varintField(field: number, value: number): void {
-    if (value === 0) return;
-    if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`field ${field}: not a uint64`);
-    let n = this.tag(field, VARINT, 0);
-    n = writeVarint(this.header, n, value);
-    this.push(this.header.subarray(0, n));
+function varintSize(value: number): number {
+  let n = 1;
+  while (value > 0x7f) {
+    value = Math.floor(value / 128);
+    n++;
   }
+  return n;
+}
 
-  stringField(field: number, value: string): void {
-    if (value.length > 0) this.bytesField(field, Buffer.from(value, 'utf8'));
-  }
+/** Encoded size of a varint field (key of one byte: every v1 field number is below 16). */
+function varintField(value: number): number {
+  if (value === 0) return 0;
+  if (!Number.isSafeInteger(value) || value < 0) throw new RangeError('not a uint64');
+  return 1 + varintSize(value);
+}
 
-  bytesField(field: number, value: Uint8Array, always = false): void {
-    if (value.length === 0 && !always) return;
-    let n = this.tag(field, LEN, 0);
-    n = writeVarint(this.header, n, value.length);
-    this.push(this.header.subarray(0, n));
-    this.chunks.push(Buffer.from(value.buffer, value.byteOffset, value.length)); // a view, no copy
-    this.size += value.length;
-  }
-
-  finish(): Buffer {
-    return Buffer.concat(this.chunks, this.size);
-  }
-
-  private tag(field: number, wireType: number, at: number): number {
-    return writeVarint(this.header, at, (field << 3) | wireType);
-  }
-
-  /** Copies: the header scratch buffer is reused. */
-  private push(chunk: Buffer): void {
-    this.chunks.push(Buffer.from(chunk));
-    this.size += chunk.length;
-  }
+function lenField(length: number, always: boolean): number {
+  return length === 0 && !always ? 0 : 1 + varintSize(length) + length;
 }
 
 function writeVarint(buf: Buffer, at: number, value: number): number {
-  // Values up to 2^53 (safe integers); split to avoid 32-bit bitwise truncation.
+  // Values up to 2^53 (safe integers); arithmetic, as bitwise operators truncate to 32 bits.
   while (value > 0x7f) {
     buf[at++] = (value % 128) | 0x80;
     value = Math.floor(value / 128);

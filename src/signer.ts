@@ -1,7 +1,7 @@
 // The client half of the data path (docs/spec.md §4): (method, message bytes, credential)
 // -> envelope bytes + MAC, and for request streams a StreamSigner for the messages.
 import { ClientCredential } from './credential';
-import { hmacSha256, LABELS, NonceSource, sha256 } from './crypto';
+import { LABELS, MacKey, NonceSource, sha256 } from './crypto';
 import { Envelope, ENVELOPE_VERSION, encodeEnvelope } from './envelope';
 import { StreamSigner } from './stream-tag';
 
@@ -27,6 +27,7 @@ const EMPTY = new Uint8Array(0);
 
 export class RequestSigner {
   private readonly nonces = new NonceSource();
+  private readonly macKey: MacKey;
   private readonly now: () => number;
   /**
    * Added to the local clock for `issued_at`. Set it from the server time a clock refusal
@@ -39,6 +40,7 @@ export class RequestSigner {
     options: RequestSignerOptions = {},
   ) {
     this.now = options.now ?? Date.now;
+    this.macKey = new MacKey(credential.principalKey);
   }
 
   /**
@@ -61,7 +63,7 @@ export class RequestSigner {
       credential: options.credential ?? EMPTY,
     };
     const bytes = encodeEnvelope(envelope);
-    return { envelope: bytes, mac: hmacSha256(cred.principalKey, LABELS.requestMac, bytes) };
+    return { envelope: bytes, mac: this.macKey.mac(LABELS.requestMac, bytes) };
   }
 
   /**
@@ -74,6 +76,6 @@ export class RequestSigner {
 
   /** The tagger for the messages of a request stream whose header is `header`. */
   streamSigner(header: SignedHeader): StreamSigner {
-    return new StreamSigner(this.credential.principalKey, header.mac);
+    return new StreamSigner(this.macKey, header.mac);
   }
 }

@@ -4,7 +4,7 @@
 // its position (sequence number). After the last message the client sends an end marker: an
 // empty message whose trailer has the END flag. So a dropped, reordered, duplicated,
 // injected or modified message fails its tag, and a stream cut short lacks its end marker.
-import { constantTimeEqual, hmacSha256, LABELS, MAC_BYTES } from './crypto';
+import { LABELS, MAC_BYTES, MacKey } from './crypto';
 
 /** Protobuf key of field 536870911 (the largest field number), wire type 2, as a varint. */
 const TRAILER_KEY = Buffer.of(0xfa, 0xff, 0xff, 0xff, 0x0f);
@@ -14,23 +14,26 @@ export const TRAILER_BYTES = TRAILER_KEY.length + 1 + PAYLOAD_BYTES; // 39
 export const FLAG_MESSAGE = 0x00;
 export const FLAG_END = 0x01;
 
-/** The tag of message `seq`: HMAC(principal key, label || header MAC || u64be(seq) || u8(flags) || body). */
-function streamTag(principalKey: Uint8Array, headerMac: Uint8Array, seq: number, flags: number, body: Uint8Array): Buffer {
+/** The input of message `seq`'s tag, after the key: label || header MAC || u64be(seq) || u8(flags) || body. */
+function tagInput(headerMac: Uint8Array, seq: number, flags: number, body: Uint8Array): Uint8Array[] {
   const position = Buffer.allocUnsafe(9);
   position.writeBigUInt64BE(BigInt(seq), 0);
   position[8] = flags;
-  return hmacSha256(principalKey, LABELS.streamTag, headerMac, position, body);
+  return [LABELS.streamTag, headerMac, position, body];
 }
 
 /** Client side: appends each message's trailer, counting messages. */
 export class StreamSigner {
+  private readonly principalKey: MacKey;
   private seq = 0;
   private ended = false;
 
   constructor(
-    private readonly principalKey: Uint8Array,
+    principalKey: Uint8Array | MacKey,
     private readonly headerMac: Uint8Array,
-  ) {}
+  ) {
+    this.principalKey = principalKey instanceof MacKey ? principalKey : new MacKey(principalKey);
+  }
 
   /** The message bytes with their trailer appended (one copy of the body). */
   tagMessage(body: Uint8Array): Buffer {
@@ -52,7 +55,7 @@ export class StreamSigner {
     at += TRAILER_KEY.length;
     out[at++] = PAYLOAD_BYTES;
     out[at++] = flags;
-    out.set(streamTag(this.principalKey, this.headerMac, this.seq++, flags, body), at);
+    out.set(this.principalKey.mac(...tagInput(this.headerMac, this.seq++, flags, body)), at);
     return out;
   }
 }
@@ -64,13 +67,16 @@ export type OpenedMessage =
 
 /** Server side: checks and strips each message's trailer, in order. */
 export class StreamVerifier {
+  private readonly principalKey: MacKey;
   private seq = 0;
   private ended = false;
 
   constructor(
-    private readonly principalKey: Uint8Array,
+    principalKey: Uint8Array | MacKey,
     private readonly headerMac: Uint8Array,
-  ) {}
+  ) {
+    this.principalKey = principalKey instanceof MacKey ? principalKey : new MacKey(principalKey);
+  }
 
   /** Whether the end marker has been seen; a half-close before it means truncation. */
   get complete(): boolean {
@@ -89,7 +95,7 @@ export class StreamVerifier {
     if ((flags !== FLAG_MESSAGE && flags !== FLAG_END) || (flags === FLAG_END && body.length !== 0)) {
       return { ok: false, reason: 'bad_stream_tag' };
     }
-    if (!constantTimeEqual(tag, streamTag(this.principalKey, this.headerMac, this.seq, flags, body))) {
+    if (!this.principalKey.verify(tag, ...tagInput(this.headerMac, this.seq, flags, body))) {
       return { ok: false, reason: 'bad_stream_tag' };
     }
     this.seq++;

@@ -1,6 +1,6 @@
 // The server half of the data path (docs/spec.md §6): received metadata values -> verified
 // claims or a refusal; then each message's bytes against the verified header.
-import { constantTimeEqual, hmacSha256, LABELS, MAC_BYTES, sha256 } from './crypto';
+import { LABELS, MAC_BYTES, MacKey, sha256Equals } from './crypto';
 import { decodeEnvelope, DEFAULT_ENVELOPE_LIMITS, Envelope, EnvelopeLimits } from './envelope';
 import { refuse, Refusal } from './errors';
 import { KeySource } from './key-source';
@@ -28,13 +28,13 @@ export class VerifiedHeader {
   constructor(
     readonly claims: Claims,
     private readonly bodyDigest: Uint8Array,
-    private readonly principalKey: Buffer,
-    private readonly mac: Buffer,
+    private readonly principalKey: MacKey,
+    private readonly mac: Uint8Array,
   ) {}
 
   /** For a single-message call: do these bytes match the signed digest? */
   checkBody(body: Uint8Array): Refusal | undefined {
-    return constantTimeEqual(sha256(body), this.bodyDigest) ? undefined : refuse('bad_digest');
+    return sha256Equals(body, this.bodyDigest) ? undefined : refuse('bad_digest');
   }
 
   /** For a request stream: the verifier of its tagged messages. */
@@ -72,7 +72,7 @@ export class RequestVerifier {
   private readonly maxFutureMs: number;
   private readonly limits: EnvelopeLimits;
   private readonly now: () => number;
-  private readonly principalKeys = new Map<string, Buffer>();
+  private readonly principalKeys = new Map<string, MacKey>();
   private readonly principalKeyCacheSize: number;
   private cachedGeneration = -1;
 
@@ -118,8 +118,7 @@ export class RequestVerifier {
     if (!audienceKey) return refuse('unknown_key');
     if (keys.isKeyDenied(env.keyId)) return refuse('revoked_key');
     const principalKey = this.principalKey(keys.generation, audienceKey, env);
-    const expected = hmacSha256(principalKey, LABELS.requestMac, envelopeBytes);
-    if (!constantTimeEqual(expected, mac)) return refuse('bad_mac');
+    if (!principalKey.verify(mac, LABELS.requestMac, envelopeBytes)) return refuse('bad_mac');
 
     // 4. Authenticated from here on.
     if (keys.isPrincipalDenied(env.principal)) return refuse('revoked_principal');
@@ -128,10 +127,10 @@ export class RequestVerifier {
     if (env.issuedAtMs > now + this.maxFutureMs) return refuse('issued_in_future', now);
 
     // 5. Replay: the nonce, scoped to its principal, must be new.
-    const header = new VerifiedHeader(claimsOf(env), env.bodyDigest, principalKey, Buffer.from(mac));
+    const header = new VerifiedHeader(claimsOf(env), env.bodyDigest, principalKey, mac);
     // Unambiguous although the principal may hold any character: the nonce is always the
-    // last 24 characters (16 bytes in base64).
-    const replayKey = `${env.principal}\u0000${Buffer.from(env.nonce).toString('base64')}`;
+    // last 16 characters (its bytes as latin1).
+    const replayKey = env.principal + '\u0000' + latin1(env.nonce);
     const expiresAt = env.issuedAtMs + this.maxAgeMs + this.maxFutureMs;
     let verdict: ReplayVerdict | Promise<ReplayVerdict>;
     try {
@@ -146,17 +145,18 @@ export class RequestVerifier {
     );
   }
 
-  private principalKey(generation: number, audienceKey: Buffer, env: Envelope): Buffer {
+  private principalKey(generation: number, audienceKey: Buffer, env: Envelope): MacKey {
     if (generation !== this.cachedGeneration) {
       this.principalKeys.clear(); // a reload may have changed or retired keys
       this.cachedGeneration = generation;
     }
-    // Unambiguous: every field may hold any character, NUL included (a joined string let
-    // principal "a\0b" with role "c" hit the cached key of principal "a" with roles b, c).
-    const cacheKey = JSON.stringify([env.keyId, env.principal, env.roles]);
+    // Length-prefixed, so unambiguous: every field may hold any character, NUL included (a
+    // NUL-joined key let principal "a\0b" with role "c" hit the key of "a" with roles b, c).
+    let cacheKey = `${env.keyId.length}:${env.keyId}${env.principal.length}:${env.principal}`;
+    for (const role of env.roles) cacheKey += `${role.length}:${role}`;
     let key = this.principalKeys.get(cacheKey);
     if (!key) {
-      key = derivePrincipalKey(audienceKey, env.principal, env.roles);
+      key = new MacKey(derivePrincipalKey(audienceKey, env.principal, env.roles));
       if (this.principalKeys.size >= this.principalKeyCacheSize) {
         this.principalKeys.delete(this.principalKeys.keys().next().value as string);
       }
@@ -175,11 +175,17 @@ function claimsOf(env: Envelope): Claims {
   return Object.freeze({
     keyId: env.keyId,
     principal: env.principal,
-    roles: Object.freeze([...env.roles]),
+    roles: Object.freeze(env.roles), // the decoder's own array, held by nothing else
     onBehalfOf: env.onBehalfOf === '' ? undefined : env.onBehalfOf,
     audience: env.audience,
     method: env.method,
     issuedAtMs: env.issuedAtMs,
-    credential: Buffer.from(env.credential),
+    credential: env.credential.length === 0 ? NO_CREDENTIAL : Buffer.from(env.credential),
   });
+}
+
+const NO_CREDENTIAL = new Uint8Array(0);
+
+function latin1(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1');
 }
