@@ -288,7 +288,7 @@ function microBenches(signer: RequestSigner, verifier: RequestVerifier): MicroRe
   const verify: MicroResult = { name: 'verify 1MiB vs sha256', sha256Ms: 0, reqauthMs: 0, sha256Rounds: [], reqauthRounds: [] };
   const verifyAll = (headers: SignedHeader[]) => (i: number) => {
     const h = headers[i]!;
-    const verdict = verifier.verifyHeader({ envelope: [h.envelope], mac: [h.mac] }, TRANSFER_PATH, true);
+    const verdict = verifier.verifyHeader([h.value], TRANSFER_PATH, true);
     if (verdict instanceof Promise || !verdict.ok) throw new Error(`verify failed: ${JSON.stringify(verdict)}`);
     if (verdict.header.checkBody(body)) throw new Error('checkBody failed');
   };

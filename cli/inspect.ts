@@ -1,5 +1,5 @@
 // reqauth inspect: decode an envelope (the reqauth-envelope-bin value) for a human.
-import { decodeEnvelope, Envelope } from '../src';
+import { decodeEnvelope, Envelope, MAC_BYTES } from '../src';
 import { CliError, Command, UsageError } from './common';
 
 export const inspect: Command = {
@@ -8,9 +8,10 @@ export const inspect: Command = {
   usage: [
     'Usage: reqauth inspect BASE64',
     '',
-    'Decodes an envelope, the value of the reqauth-envelope-bin metadata in base64 or',
-    'base64url (as gRPC tools and logs print it), with the verifier\'s strict parser, and',
-    'prints its fields as JSON. Nothing is verified: no key is needed or used.',
+    'Decodes the value of the reqauth-envelope-bin metadata (the envelope followed by its',
+    '32-byte MAC), or bare envelope bytes, in base64 or base64url (as gRPC tools and logs',
+    'print it), with the verifier\'s strict parser, and prints the envelope\'s fields as',
+    'JSON. Nothing is verified and the MAC is not printed: no key is needed or used.',
     'The credential field is shown as its length and kind only.',
     'A malformed envelope exits 1 with its reason code (malformed_envelope,',
     'oversized_envelope, unsupported_version) on stderr.',
@@ -20,7 +21,9 @@ export const inspect: Command = {
   run(_values, positionals, io) {
     if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'missing BASE64 envelope' : 'expected exactly one BASE64 envelope');
     const bytes = fromBase64(positionals[0]!);
-    const decoded = decodeEnvelope(bytes);
+    // A metadata value ends with its MAC: read it without, then as bare envelope bytes.
+    let decoded = bytes.length > MAC_BYTES ? decodeEnvelope(bytes.subarray(0, bytes.length - MAC_BYTES)) : decodeEnvelope(bytes);
+    if (!decoded.ok) decoded = decodeEnvelope(bytes);
     if (!decoded.ok) throw new CliError(decoded.reason);
     io.out(JSON.stringify(describeEnvelope(decoded.envelope), null, 2));
   },

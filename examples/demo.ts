@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { reqauthClientOptions } from '../interceptors';
-import { ClientCredential, MAC_KEY, parseCredential, RequestSigner } from '../src';
+import { ClientCredential, ENVELOPE_KEY, MAC_BYTES, parseCredential, RequestSigner } from '../src';
 import { capturingInterceptor, Captured, sendRawUnary, tamperingInterceptor, Tampering } from './attacks';
 import { LedgerService, LedgerServiceClient, REPO_ROOT } from './ledger/definition';
 
@@ -165,7 +165,17 @@ async function main(): Promise<void> {
     await attack('tampered body: payee changed in flight', grpc.status.UNAUTHENTICATED, () =>
       transfer(tampered({ message: (bytes) => replaceBytes(bytes, 'acc-bob', 'acc-eve') }), 'tx-tampered'),
     );
-    await attack('forged MAC', grpc.status.UNAUTHENTICATED, () => transfer(tampered({ metadata: (md) => md.set(MAC_KEY, Buffer.alloc(32, 7)) }), 'tx-forged'));
+    await attack('forged MAC', grpc.status.UNAUTHENTICATED, () =>
+      transfer(
+        tampered({
+          metadata: (md) => {
+            const value = md.get(ENVELOPE_KEY)[0] as Buffer;
+            value.fill(7, value.length - MAC_BYTES); // the MAC is the value's last 32 bytes
+          },
+        }),
+        'tx-forged',
+      ),
+    );
     const captured: Captured[] = [];
     await attack('captured honest transfer (sent once)', grpc.status.OK, () => transfer(client(frontend, capturingInterceptor(captured)), 'tx-captured'));
     await attack('replayed request (same bytes, same metadata)', grpc.status.UNAUTHENTICATED, () =>

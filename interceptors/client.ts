@@ -13,15 +13,22 @@ import {
   InterceptingCall,
   Interceptor,
   InterceptorOptions,
-  Listener,
   Metadata,
   MetadataValue,
   NextCall,
-  Requester,
   status as Status,
   StatusObject,
 } from '@grpc/grpc-js';
-import { ClientCredential, ON_BEHALF_OF_KEY, RequestSigner, SERVER_TIME_KEY, SignOptions, ENVELOPE_KEY, MAC_KEY } from '../src';
+import {
+  ClientCredential,
+  ENVELOPE_KEY,
+  ON_BEHALF_OF_KEY,
+  RequestSigner,
+  SERVER_TIME_KEY,
+  SignedHeader,
+  SignOptions,
+  StreamSigner,
+} from '../src';
 
 export interface ReqauthClientOptions {
   /** The credential file's content (parseCredential), or a signer to share between clients. */
@@ -78,12 +85,58 @@ export function reqauthClientInterceptor(options: ReqauthClientOptions): Interce
     if (!serialize) {
       throw new Error('reqauth: the client was created without reqauthClientOptions().callInvocationTransformer');
     }
-    const inner = nextCall(callOptions);
-    const requester = def.requestStream
-      ? streamRequester(signer, def.path, serialize, inner, trustServerTime)
-      : singleMessageRequester(signer, def.path, serialize, trustServerTime);
-    return new InterceptingCall(inner, requester);
+    const next = nextCall(callOptions);
+    const call = def.requestStream
+      ? new StreamSigningCall(next, signer, def.path, serialize, trustServerTime)
+      : new SingleMessageSigningCall(next, signer, def.path, serialize, trustServerTime);
+    // grpc-js types an interceptor's result as its InterceptingCall class, but uses only the
+    // InterceptingCallInterface (client-interceptors.ts). A direct implementation skips the
+    // requester and listener wrappers InterceptingCall adds to every call.
+    return call as unknown as InterceptingCall;
   };
+}
+
+type NextInterceptingCall = ReturnType<NextCall>;
+type CallListener = Parameters<NextInterceptingCall['start']>[1];
+type MessageContext = Parameters<NextInterceptingCall['sendMessageWithContext']>[0];
+
+/** Everything a signing call passes through unchanged. */
+abstract class SigningCall {
+  constructor(
+    protected readonly next: NextInterceptingCall,
+    protected readonly signer: RequestSigner,
+    protected readonly path: string,
+    protected readonly serialize: Serialize,
+    private readonly trustServerTime: boolean,
+  ) {}
+
+  getPeer(): string {
+    return this.next.getPeer();
+  }
+
+  startRead(): void {
+    this.next.startRead();
+  }
+
+  getAuthContext(): ReturnType<NextInterceptingCall['getAuthContext']> {
+    return this.next.getAuthContext();
+  }
+
+  sendMessage(message: unknown): void {
+    this.sendMessageWithContext({}, message);
+  }
+
+  abstract sendMessageWithContext(context: MessageContext, message: unknown): void;
+
+  protected sign(metadata: Metadata, body: Buffer | undefined): SignedHeader {
+    const header = this.signer.sign(this.path, body, takeSignOptions(metadata));
+    metadata.set(ENVELOPE_KEY, header.value);
+    return header;
+  }
+
+  protected listener(listener: CallListener): CallListener {
+    return this.trustServerTime ? clockListener(this.signer, listener) : listener;
+  }
 }
 
 /**
@@ -91,68 +144,65 @@ export function reqauthClientInterceptor(options: ReqauthClientOptions): Interce
  * header can carry the message's digest. grpc-js sends the message right after start, so
  * the hold lasts no longer than that.
  */
-function singleMessageRequester(signer: RequestSigner, path: string, serialize: Serialize, trustServerTime: boolean): Requester {
-  let held: { metadata: Metadata; listener: Listener; next: (md: Metadata, listener: Listener) => void } | undefined;
-  const releaseStart = () => {
-    const h = held;
-    held = undefined;
-    h?.next(h.metadata, h.listener);
-  };
-  return {
-    start(metadata, listener, next) {
-      held = { metadata, listener: trustServerTime ? clockListener(signer, listener) : listener, next };
-    },
-    sendMessage(message, next) {
-      const bytes = serialize(message);
-      if (held) {
-        const header = signer.sign(path, bytes, takeSignOptions(held.metadata));
-        held.metadata.set(ENVELOPE_KEY, header.envelope);
-        held.metadata.set(MAC_KEY, header.mac);
-        // Start must go down before the message: grpc-js would otherwise queue the
-        // original object, not these bytes.
-        releaseStart();
-      }
-      next(new Serialized(bytes));
-    },
-    halfClose(next) {
-      releaseStart(); // no message was sent: the server refuses the call (missing_message)
-      next();
-    },
-    cancel(next) {
-      releaseStart(); // otherwise the cancellation status has no listener to reach
-      next();
-    },
-  };
+class SingleMessageSigningCall extends SigningCall {
+  private held: { metadata: Metadata; listener: CallListener } | undefined;
+
+  start(metadata: Metadata, listener: CallListener): void {
+    this.held = { metadata, listener };
+  }
+
+  sendMessageWithContext(context: MessageContext, message: unknown): void {
+    const bytes = this.serialize(message);
+    const held = this.held;
+    if (held) {
+      this.sign(held.metadata, bytes);
+      this.releaseStart(); // start goes down before its message
+    }
+    this.next.sendMessageWithContext(context, new Serialized(bytes));
+  }
+
+  halfClose(): void {
+    this.releaseStart(); // no message was sent: the server refuses the call (missing_message)
+    this.next.halfClose();
+  }
+
+  cancelWithStatus(status: Status, details: string): void {
+    this.releaseStart(); // otherwise the cancellation status has no listener to reach
+    this.next.cancelWithStatus(status, details);
+  }
+
+  private releaseStart(): void {
+    const held = this.held;
+    if (!held) return;
+    this.held = undefined;
+    this.next.start(held.metadata, this.listener(held.listener));
+  }
 }
 
 /**
  * Client-streaming and bidi: the header goes at once (a bidi server may speak first); each
  * message carries its tag and the end marker precedes the half-close.
  */
-function streamRequester(
-  signer: RequestSigner,
-  path: string,
-  serialize: Serialize,
-  inner: ReturnType<NextCall>,
-  trustServerTime: boolean,
-): Requester {
-  let tagger: ReturnType<RequestSigner['streamSigner']> | undefined;
-  return {
-    start(metadata, listener, next) {
-      const header = signer.sign(path, undefined, takeSignOptions(metadata));
-      metadata.set(ENVELOPE_KEY, header.envelope);
-      metadata.set(MAC_KEY, header.mac);
-      tagger = signer.streamSigner(header);
-      next(metadata, trustServerTime ? clockListener(signer, listener) : listener);
-    },
-    sendMessage(message, next) {
-      next(new Serialized(tagger!.tagMessage(serialize(message))));
-    },
-    halfClose(next) {
-      inner.sendMessage(new Serialized(tagger!.endMarker()));
-      next();
-    },
-  };
+class StreamSigningCall extends SigningCall {
+  private tagger: StreamSigner | undefined;
+
+  start(metadata: Metadata, listener: CallListener): void {
+    this.tagger = this.signer.streamSigner(this.sign(metadata, undefined));
+    this.next.start(metadata, this.listener(listener));
+  }
+
+  sendMessageWithContext(context: MessageContext, message: unknown): void {
+    this.next.sendMessageWithContext(context, new Serialized(this.tagger!.tagMessage(this.serialize(message))));
+  }
+
+  halfClose(): void {
+    this.next.sendMessageWithContext({}, new Serialized(this.tagger!.endMarker()));
+    this.next.halfClose();
+  }
+
+  cancelWithStatus(status: Status, details: string): void {
+    this.next.cancelWithStatus(status, details);
+  }
 }
 
 /** Moves the application's on-behalf-of metadata into the envelope. */
@@ -174,17 +224,17 @@ export function onBehalfOf(user: string, metadata = new Metadata()): Metadata {
   return metadata;
 }
 
-function clockListener(signer: RequestSigner, listener: Listener): Listener {
+function clockListener(signer: RequestSigner, listener: CallListener): CallListener {
   return {
-    ...listener,
-    onReceiveStatus(status: StatusObject, next: (status: StatusObject) => void) {
+    onReceiveMetadata: (metadata) => listener?.onReceiveMetadata?.(metadata),
+    onReceiveMessage: (message) => listener?.onReceiveMessage?.(message),
+    onReceiveStatus(status: StatusObject) {
       if (status.code === Status.UNAUTHENTICATED) {
         const [value] = status.metadata.get(SERVER_TIME_KEY);
         const serverTime = typeof value === 'string' ? Number(value) : NaN;
         if (Number.isSafeInteger(serverTime)) signer.adoptServerTime(serverTime);
       }
-      if (listener.onReceiveStatus) listener.onReceiveStatus(status, next);
-      else next(status);
+      listener?.onReceiveStatus?.(status);
     },
   };
 }

@@ -25,7 +25,6 @@ import {
   ENVELOPE_KEY,
   HeaderVerdict,
   KeySource,
-  MAC_KEY,
   Policy,
   ReasonCode,
   ReplayCache,
@@ -183,7 +182,7 @@ class VerifyingCall extends ServerInterceptingCall {
     this.metadata = md;
     const singleMessage = this.method.singleMessage;
     const verdict = this.server.verifier.verifyHeader(
-      { envelope: md.get(ENVELOPE_KEY), mac: md.get(MAC_KEY) },
+      md.get(ENVELOPE_KEY),
       this.path,
       singleMessage,
     );
@@ -257,7 +256,6 @@ class VerifyingCall extends ServerInterceptingCall {
     const md = this.metadata!;
     const claims = this.header!.claims;
     md.remove(ENVELOPE_KEY);
-    md.remove(MAC_KEY);
     attachClaims(md, claims);
     this.released = true;
     this.server.record(this.path, claims, undefined, this.inner);

@@ -70,6 +70,11 @@ export class MacKey {
     return out;
   }
 
+  /** Writes the HMAC of the parts into `out` (its first 32 bytes). */
+  writeMac(out: Buffer, ...parts: Uint8Array[]): void {
+    this.macInto(out, parts);
+  }
+
   /** Constant-time: is `mac` the HMAC of the parts? */
   verify(mac: Uint8Array, ...parts: Uint8Array[]): boolean {
     if (mac.length !== MAC_BYTES) return false;

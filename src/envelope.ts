@@ -65,8 +65,10 @@ const LEN = 2;
 /**
  * Canonical encoding: fields in number order, empty/zero fields omitted (spec §3.1). Sizes
  * are computed first and the fields written into one buffer: this runs on every call.
+ * `reserve` bytes are allocated after the envelope (in the same ArrayBuffer), where a signer
+ * writes the MAC.
  */
-export function encodeEnvelope(env: Envelope): Buffer {
+export function encodeEnvelope(env: Envelope, reserve = 0): Buffer {
   const strings = [env.keyId, env.principal, env.onBehalfOf, env.audience, env.method];
   const lengths = strings.map((x) => Buffer.byteLength(x, 'utf8'));
   const roleLengths = env.roles.map((r) => Buffer.byteLength(r, 'utf8'));
@@ -75,7 +77,7 @@ export function encodeEnvelope(env: Envelope): Buffer {
   for (const n of roleLengths) size += lenField(n, true);
   size += lenField(env.nonce.length, false) + lenField(env.bodyDigest.length, false) + lenField(env.credential.length, false);
 
-  const out = Buffer.allocUnsafe(size);
+  const out = Buffer.allocUnsafe(size + reserve);
   let at = 0;
   const key = (field: number, wireType: number) => (at = writeVarint(out, at, (field << 3) | wireType));
   const varint = (field: number, value: number) => {
@@ -107,7 +109,7 @@ export function encodeEnvelope(env: Envelope): Buffer {
   varint(Field.IssuedAtMs, env.issuedAtMs);
   bytes(Field.BodyDigest, env.bodyDigest);
   bytes(Field.Credential, env.credential);
-  return out;
+  return reserve === 0 ? out : out.subarray(0, size);
 }
 
 function varintSize(value: number): number {

@@ -8,11 +8,9 @@ export type RefusalKind = 'unauthenticated' | 'permission_denied' | 'invalid_arg
 const REASONS = {
   // Request metadata (spec §4).
   missing_envelope: 'unauthenticated',
-  missing_mac: 'unauthenticated',
   duplicate_metadata: 'unauthenticated',
   oversized_envelope: 'unauthenticated',
   malformed_envelope: 'unauthenticated',
-  malformed_mac: 'unauthenticated',
   unsupported_version: 'unauthenticated',
   // Keys and MAC (spec §6).
   wrong_audience: 'unauthenticated',

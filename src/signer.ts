@@ -1,14 +1,14 @@
 // The client half of the data path (docs/spec.md §4): (method, message bytes, credential)
 // -> envelope bytes + MAC, and for request streams a StreamSigner for the messages.
 import { ClientCredential } from './credential';
-import { LABELS, MacKey, NonceSource, sha256 } from './crypto';
+import { LABELS, MAC_BYTES, MacKey, NonceSource, sha256 } from './crypto';
 import { Envelope, ENVELOPE_VERSION, encodeEnvelope } from './envelope';
 import { StreamSigner } from './stream-tag';
 
 export interface SignedHeader {
-  /** Goes in `reqauth-envelope-bin`. */
+  /** The value of `reqauth-envelope-bin`: `envelope` followed by `mac`, in one buffer. */
+  readonly value: Buffer;
   readonly envelope: Buffer;
-  /** Goes in `reqauth-mac-bin`. */
   readonly mac: Buffer;
 }
 
@@ -62,8 +62,11 @@ export class RequestSigner {
       bodyDigest: body === undefined ? EMPTY : sha256(body),
       credential: options.credential ?? EMPTY,
     };
-    const bytes = encodeEnvelope(envelope);
-    return { envelope: bytes, mac: this.macKey.mac(LABELS.requestMac, bytes) };
+    const bytes = encodeEnvelope(envelope, MAC_BYTES);
+    const value = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length + MAC_BYTES);
+    const mac = value.subarray(bytes.length);
+    this.macKey.writeMac(mac, LABELS.requestMac, bytes);
+    return { value, envelope: bytes, mac };
   }
 
   /**

@@ -45,11 +45,8 @@ export class VerifiedHeader {
 
 export type HeaderVerdict = { readonly ok: true; readonly header: VerifiedHeader } | Refusal;
 
-/** The raw metadata values, as many as were received, for each reqauth key. */
-export interface ReceivedHeader {
-  readonly envelope: readonly (string | Uint8Array)[];
-  readonly mac: readonly (string | Uint8Array)[];
-}
+/** The values of `reqauth-envelope-bin`, as many as were received (spec §4). */
+export type ReceivedHeader = readonly (string | Uint8Array)[];
 
 export interface RequestVerifierOptions {
   keys: KeySource;
@@ -92,14 +89,13 @@ export class RequestVerifier {
    * request streams (it must not). The order of checks is spec §6.5.
    */
   verifyHeader(received: ReceivedHeader, method: string, singleMessage: boolean): HeaderVerdict | Promise<HeaderVerdict> {
-    // 1. Exactly one of each metadata value, binary, within bounds.
-    if (received.envelope.length === 0) return refuse('missing_envelope');
-    if (received.mac.length === 0) return refuse('missing_mac');
-    if (received.envelope.length > 1 || received.mac.length > 1) return refuse('duplicate_metadata');
-    const envelopeBytes = received.envelope[0]!;
-    const mac = received.mac[0]!;
-    if (typeof envelopeBytes === 'string') return refuse('malformed_envelope');
-    if (typeof mac === 'string' || mac.length !== MAC_BYTES) return refuse('malformed_mac');
+    // 1. Exactly one binary metadata value: envelope bytes, then the 32-byte MAC.
+    if (received.length === 0) return refuse('missing_envelope');
+    if (received.length > 1) return refuse('duplicate_metadata');
+    const value = received[0]!;
+    if (typeof value === 'string' || value.length <= MAC_BYTES) return refuse('malformed_envelope');
+    const envelopeBytes = value.subarray(0, value.length - MAC_BYTES);
+    const mac = value.subarray(value.length - MAC_BYTES);
 
     // 2. Strict, bounded parse. Only the key reference is used before the MAC is checked;
     //    the other comparisons below can only refuse, never grant.

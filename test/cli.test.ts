@@ -19,6 +19,9 @@ import {
   staticKeySource,
 } from '../src';
 
+/** The metadata value: the envelope's bytes, then the MAC's. */
+const pair = (envelope: Uint8Array, mac: Uint8Array): Buffer[] => [Buffer.concat([envelope, mac])];
+
 const CLI = join(__dirname, '..', 'cli', 'reqauth.js');
 const AUDIENCE = 'ledger.example';
 const METHOD = '/ledger.v1.Ledger/GetBalance';
@@ -89,7 +92,7 @@ describe('reqauth CLI', function () {
   async function verify(keyring: string, header: SignedHeader): Promise<HeaderVerdict> {
     const ring = parseKeyring(readFileSync(file(keyring), 'utf8'));
     const verifier = new RequestVerifier({ keys: staticKeySource(ring, AUDIENCE) });
-    return verifier.verifyHeader({ envelope: [header.envelope], mac: [header.mac] }, METHOD, true);
+    return verifier.verifyHeader(pair(header.envelope, header.mac), METHOD, true);
   }
 
   async function expectAccepted(keyring: string, header: SignedHeader): Promise<void> {
@@ -189,7 +192,7 @@ describe('reqauth CLI', function () {
     try {
       const verifier = new RequestVerifier({ keys: watched });
       const header1 = sign(mallory);
-      const before = await verifier.verifyHeader({ envelope: [header1.envelope], mac: [header1.mac] }, METHOD, true);
+      const before = await verifier.verifyHeader(pair(header1.envelope, header1.mac), METHOD, true);
       expect(before.ok).to.equal(true);
 
       const inode = statSync(file('service.json')).ino;
@@ -198,7 +201,7 @@ describe('reqauth CLI', function () {
       expect(mode('service.json')).to.equal(0o600);
       expect(watched.reload()).to.equal(true);
       const header2 = sign(mallory);
-      const after = await verifier.verifyHeader({ envelope: [header2.envelope], mac: [header2.mac] }, METHOD, true);
+      const after = await verifier.verifyHeader(pair(header2.envelope, header2.mac), METHOD, true);
       expect(after.ok ? 'ok' : after.reason).to.equal('revoked_principal');
     } finally {
       watched.close();
@@ -229,7 +232,7 @@ describe('reqauth CLI', function () {
     expect(r.stderr).to.match(/active key/);
   });
 
-  it('inspect prints the fields of an envelope made by RequestSigner (base64 and base64url)', function () {
+  it('inspect prints the fields of a metadata value or bare envelope made by RequestSigner (base64 and base64url)', function () {
     const cred = credential('cred2.json');
     const header = new RequestSigner(cred, { now: () => 1_700_000_000_123 }).sign(METHOD, BODY, {
       onBehalfOf: 'user:42',
@@ -238,7 +241,8 @@ describe('reqauth CLI', function () {
     noteSecret(header.mac);
     const decoded = decodeEnvelope(header.envelope);
     if (!decoded.ok) throw new Error(decoded.reason);
-    for (const encoded of [header.envelope.toString('base64'), header.envelope.toString('base64url')]) {
+    const encodings = [header.value, header.envelope].flatMap((b) => [b.toString('base64'), b.toString('base64url')]);
+    for (const encoded of encodings) {
       const r = ok('inspect', encoded);
       const doc = JSON.parse(r.stdout) as Record<string, unknown>;
       expect(doc).to.deep.equal({

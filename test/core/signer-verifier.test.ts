@@ -44,10 +44,12 @@ function world(options: { ring?: RootKeyring; verifierRing?: RootKeyring; verifi
   return { ring, cred, clock, signer, verifier };
 }
 
-const received = (h: SignedHeader): ReceivedHeader => ({ envelope: [h.envelope], mac: [h.mac] });
+const received = (h: SignedHeader): ReceivedHeader => [h.value];
+/** The metadata value for an envelope and a MAC: the envelope's bytes, then the MAC's. */
+const pair = (envelope: Uint8Array, mac: Uint8Array): ReceivedHeader => [Buffer.concat([envelope, mac])];
 
 async function verify(w: World, h: SignedHeader | ReceivedHeader, method = TRANSFER, single = true): Promise<HeaderVerdict> {
-  const r = 'envelope' in h && !Array.isArray(h.envelope) ? received(h as SignedHeader) : (h as ReceivedHeader);
+  const r = Array.isArray(h) ? (h as ReceivedHeader) : received(h as SignedHeader);
   return w.verifier.verifyHeader(r, method, single);
 }
 
@@ -67,7 +69,8 @@ function envelopeOf(h: SignedHeader): Envelope {
 /** What a client holding `key` can send: any envelope it likes, MACed under its key. */
 function forge(env: Envelope, key: Uint8Array): SignedHeader {
   const envelope = encodeEnvelope(env);
-  return { envelope, mac: hmacSha256(key, LABELS.requestMac, envelope) };
+  const mac = hmacSha256(key, LABELS.requestMac, envelope);
+  return { value: Buffer.concat([envelope, mac]), envelope, mac };
 }
 
 describe('an honest signed header verifies and yields its claims', () => {
@@ -144,7 +147,7 @@ describe('a changed envelope is refused', () => {
     const at = signed.envelope.indexOf(Buffer.from(envelopeOf(signed).nonce));
     const changed = Buffer.from(signed.envelope);
     changed[at + 3]! ^= 0x01;
-    expect(reasonOf(await verify(w, { envelope: [changed], mac: [signed.mac] }))).to.equal('bad_mac');
+    expect(reasonOf(await verify(w, pair(changed, signed.mac)))).to.equal('bad_mac');
   });
 
   it('every single-bit change anywhere in the envelope is refused before or at the MAC', async () => {
@@ -156,7 +159,7 @@ describe('a changed envelope is refused', () => {
       for (let bit = 0; bit < 8; bit++) {
         const changed = Buffer.from(signed.envelope);
         changed[i]! ^= 1 << bit;
-        const reason = reasonOf(await verify(w, { envelope: [changed], mac: [signed.mac] }));
+        const reason = reasonOf(await verify(w, pair(changed, signed.mac)));
         expect(preMac, `byte ${i} bit ${bit}`).to.include(reason);
         seen.add(reason);
       }
@@ -227,17 +230,24 @@ describe('a changed or malformed MAC is refused', () => {
       for (let bit = 0; bit < 8; bit++) {
         const mac = Buffer.from(signed.mac);
         mac[i]! ^= 1 << bit;
-        expect(reasonOf(await verify(w, { envelope: [signed.envelope], mac: [mac] })), `byte ${i} bit ${bit}`).to.equal('bad_mac');
+        expect(reasonOf(await verify(w, pair(signed.envelope, mac))), `byte ${i} bit ${bit}`).to.equal('bad_mac');
       }
     }
   });
 
-  it('a MAC of the wrong length (0, 16, 31, 33, 64 bytes): malformed_mac', async () => {
+  it('a value too short to hold an envelope and its MAC (0, 1, 16, 32 bytes): malformed_envelope', async () => {
     const w = world();
     const signed = w.signer.sign(TRANSFER, BODY);
-    const mac = (n: number) => Buffer.concat([signed.mac, signed.mac]).subarray(0, n);
-    for (const n of [0, 16, 31, 33, 64]) {
-      expect(reasonOf(await verify(w, { envelope: [signed.envelope], mac: [mac(n)] })), `${n} bytes`).to.equal('malformed_mac');
+    for (const n of [0, 1, 16, 32]) {
+      expect(reasonOf(await verify(w, [signed.value.subarray(signed.value.length - n)])), `${n} bytes`).to.equal('malformed_envelope');
+    }
+  });
+
+  it('a MAC cut short or lengthened shifts the split and is refused (bad_mac or malformed_envelope)', async () => {
+    const w = world();
+    const signed = w.signer.sign(TRANSFER, BODY);
+    for (const mac of [signed.mac.subarray(0, 31), Buffer.concat([signed.mac, Buffer.of(0)]), Buffer.alloc(0)]) {
+      expect(reasonOf(await verify(w, pair(signed.envelope, mac))), `${mac.length} bytes`).to.be.oneOf(['bad_mac', 'malformed_envelope']);
     }
   });
 
@@ -245,32 +255,29 @@ describe('a changed or malformed MAC is refused', () => {
     const w = world();
     const signed = w.signer.sign(TRANSFER, BODY);
     const other = issueCredential(generateRootKeyring(), AUDIENCE, 'billing-worker', ['teller', 'auditor']);
-    expect(reasonOf(await verify(w, { envelope: [signed.envelope], mac: [hmacSha256(other.principalKey, LABELS.requestMac, signed.envelope)] }))).to.equal('bad_mac');
+    expect(reasonOf(await verify(w, pair(signed.envelope, hmacSha256(other.principalKey, LABELS.requestMac, signed.envelope))))).to.equal('bad_mac');
   });
 
   it('the MAC needs its label: HMAC over the bare envelope bytes is bad_mac', async () => {
     const w = world();
     const signed = w.signer.sign(TRANSFER, BODY);
-    expect(reasonOf(await verify(w, { envelope: [signed.envelope], mac: [hmacSha256(w.cred.principalKey, signed.envelope)] }))).to.equal('bad_mac');
+    expect(reasonOf(await verify(w, pair(signed.envelope, hmacSha256(w.cred.principalKey, signed.envelope))))).to.equal('bad_mac');
   });
 });
 
-describe('the metadata must hold exactly one binary value of each key (spec §4)', () => {
+describe('the metadata must hold exactly one binary value: envelope then MAC (spec §4)', () => {
   it('refuses missing, duplicated and string-typed values with their reasons', async () => {
     const w = world();
-    const { envelope, mac } = w.signer.sign(TRANSFER, BODY);
+    const { value } = w.signer.sign(TRANSFER, BODY);
     const cases: [string, ReceivedHeader, ReasonCode][] = [
-      ['no envelope', { envelope: [], mac: [mac] }, 'missing_envelope'],
-      ['no MAC', { envelope: [envelope], mac: [] }, 'missing_mac'],
-      ['neither', { envelope: [], mac: [] }, 'missing_envelope'],
-      ['two envelopes', { envelope: [envelope, envelope], mac: [mac] }, 'duplicate_metadata'],
-      ['two MACs', { envelope: [envelope], mac: [mac, mac] }, 'duplicate_metadata'],
-      ['an envelope as a string', { envelope: [envelope.toString('base64')], mac: [mac] }, 'malformed_envelope'],
-      ['a MAC as a string', { envelope: [envelope], mac: [mac.toString('base64')] }, 'malformed_mac'],
-      ['a MAC as a latin1 string of the right length', { envelope: [envelope], mac: [mac.toString('latin1')] }, 'malformed_mac'],
+      ['no value', [], 'missing_envelope'],
+      ['two values', [value, value], 'duplicate_metadata'],
+      ['two different values', [value, w.signer.sign(TRANSFER, BODY).value], 'duplicate_metadata'],
+      ['the value as a base64 string', [value.toString('base64')], 'malformed_envelope'],
+      ['the value as a latin1 string of the right length', [value.toString('latin1')], 'malformed_envelope'],
     ];
     for (const [name, r, reason] of cases) expect(reasonOf(await verify(w, r)), name).to.equal(reason);
-    expect(reasonOf(await verify(w, { envelope: [envelope], mac: [mac] }))).to.equal('ok');
+    expect(reasonOf(await verify(w, [value]))).to.equal('ok');
   });
 
   it('an oversized envelope: oversized_envelope', async () => {
@@ -340,7 +347,7 @@ describe('keys: unknown, retired and revoked keys and revoked principals are ref
     const signed = w.signer.sign(TRANSFER, BODY);
     const mac = Buffer.from(signed.mac);
     mac[0]! ^= 1;
-    expect(reasonOf(await verify(w, { envelope: [signed.envelope], mac: [mac] }))).to.equal('bad_mac');
+    expect(reasonOf(await verify(w, pair(signed.envelope, mac)))).to.equal('bad_mac');
   });
 });
 
@@ -405,7 +412,7 @@ describe('a replayed header is refused (spec §6.4)', () => {
     const signed = w.signer.sign(TRANSFER, BODY);
     const mac = Buffer.from(signed.mac);
     mac[5]! ^= 0x10;
-    expect(reasonOf(await verify(w, { envelope: [signed.envelope], mac: [mac] }))).to.equal('bad_mac');
+    expect(reasonOf(await verify(w, pair(signed.envelope, mac)))).to.equal('bad_mac');
     expect(calls).to.deep.equal([]);
     expect(reasonOf(await verify(w, signed))).to.equal('ok');
     expect(calls).to.have.length(1);

@@ -13,6 +13,9 @@ import { RequestVerifier } from '../../src/verifier';
 import type { EnvelopeVector, EnvelopeVectorFile } from '../vectors/generate';
 import { hex, loadVectors, unhex } from '../support/vectors';
 
+/** The metadata value: the envelope's bytes, then the MAC's. */
+const pair = (envelope: Uint8Array, mac: Uint8Array): Buffer[] => [Buffer.concat([envelope, mac])];
+
 const file = loadVectors<EnvelopeVectorFile>('envelope-v1.json');
 
 function envelopeFrom(v: EnvelopeVector): Envelope {
@@ -117,7 +120,7 @@ for (const v of file.vectors) {
     it('verifies the header and yields the inputs as claims, then the message(s)', async () => {
       const now = () => i.issued_at_ms;
       const verifier = new RequestVerifier({ keys: staticKeySource(ring, i.audience), now, replayCache: new MemoryReplayCache({ now }) });
-      const verdict = await verifier.verifyHeader({ envelope: [unhex(v.envelope_hex)], mac: [unhex(v.mac_hex)] }, i.method, v.kind === 'unary');
+      const verdict = await verifier.verifyHeader(pair(unhex(v.envelope_hex), unhex(v.mac_hex)), i.method, v.kind === 'unary');
       if (!verdict.ok) throw new Error(`refused: ${verdict.reason}`);
       const { claims } = verdict.header;
       expect(claims).to.include({ keyId: i.key_id, principal: i.principal, audience: i.audience, method: i.method, issuedAtMs: i.issued_at_ms });
@@ -138,7 +141,7 @@ for (const v of file.vectors) {
     it('is refused one millisecond past its window, so the acceptance above depended on the time', async () => {
       const now = () => i.issued_at_ms + 120_001;
       const verifier = new RequestVerifier({ keys: staticKeySource(ring, i.audience), now, replayCache: new MemoryReplayCache({ now }) });
-      const verdict = await verifier.verifyHeader({ envelope: [unhex(v.envelope_hex)], mac: [unhex(v.mac_hex)] }, i.method, v.kind === 'unary');
+      const verdict = await verifier.verifyHeader(pair(unhex(v.envelope_hex), unhex(v.mac_hex)), i.method, v.kind === 'unary');
       expect(verdict).to.deep.equal({ ok: false, reason: 'expired', serverTimeMs: i.issued_at_ms + 120_001 });
     });
   });

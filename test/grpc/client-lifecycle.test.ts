@@ -2,7 +2,7 @@
 // adopting the server's clock after a clock refusal (spec §6.4).
 import { expect } from 'chai';
 import * as grpc from '@grpc/grpc-js';
-import { ClientCredential, decodeEnvelope, ENVELOPE_KEY, RequestSigner, SERVER_TIME_KEY } from '../../src';
+import { ClientCredential, decodeEnvelope, ENVELOPE_KEY, MAC_BYTES, RequestSigner, SERVER_TIME_KEY } from '../../src';
 import { recorder } from '../support/attacker';
 import { Harness, startHarness, tx, unary } from '../support/harness';
 import { delay, expectRefused, nextId, outcome, since, SINGLE_KINDS } from './refusal';
@@ -104,7 +104,7 @@ describe('grpc client lifecycle', () => {
       expect(s.calls()).to.have.length(200);
       expect(s.audit().filter((e) => e.decision !== 'allow')).to.deep.equal([]);
       const nonces = rec.calls.map((call) => {
-        const decoded = decodeEnvelope(call.metadata.get(ENVELOPE_KEY)[0] as Buffer);
+        const decoded = decodeEnvelope((call.metadata.get(ENVELOPE_KEY)[0] as Buffer).subarray(0, -MAC_BYTES));
         if (!decoded.ok) throw new Error(decoded.reason);
         return Buffer.from(decoded.envelope.nonce).toString('hex');
       });

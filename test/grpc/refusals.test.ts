@@ -12,7 +12,7 @@ import {
   ENVELOPE_KEY,
   generateRootKeyring,
   issueCredential,
-  MAC_KEY,
+  MAC_BYTES,
   RequestSigner,
   rotateRootKeyring,
   SERVER_TIME_KEY,
@@ -32,8 +32,7 @@ function signed(cred: ClientCredential, name: string, request: object, options: 
   const bytes = method(name).requestSerialize(request);
   const header = new RequestSigner(cred).sign(SERVICE + name, bytes, options);
   const metadata = new grpc.Metadata();
-  metadata.set(ENVELOPE_KEY, header.envelope);
-  metadata.set(MAC_KEY, header.mac);
+  metadata.set(ENVELOPE_KEY, header.value);
   return { metadata, bytes };
 }
 
@@ -101,7 +100,9 @@ describe('grpc refusals: unary and server-streaming', () => {
   });
 
   describe('a changed MAC is refused (bad_mac)', () => {
-    eachKind('one bit of the MAC flipped', 'bad_mac', () => ({ start: (md) => setBin(md, MAC_KEY, flip(getBin(md, MAC_KEY), 7)) }));
+    eachKind('one bit of the MAC (the last 32 bytes of the value) flipped', 'bad_mac', () => ({
+      start: (md) => setBin(md, ENVELOPE_KEY, flip(getBin(md, ENVELOPE_KEY), -MAC_BYTES + 7)),
+    }));
   });
 
   describe('metadata signed for one method is refused on another (wrong_method)', () => {
@@ -215,15 +216,18 @@ describe('grpc refusals: unary and server-streaming', () => {
     });
   });
 
-  describe('request metadata must be exactly one envelope and one MAC (spec §4)', () => {
+  describe('request metadata must be exactly one value: envelope, then MAC (spec §4)', () => {
     eachKind('envelope metadata removed', 'missing_envelope', () => ({ start: (md) => md.remove(ENVELOPE_KEY) }));
-    eachKind('MAC metadata removed', 'missing_mac', () => ({ start: (md) => md.remove(MAC_KEY) }));
-    eachKind('a second envelope value added', 'duplicate_metadata', () => ({ start: (md) => md.add(ENVELOPE_KEY, Buffer.from(getBin(md, ENVELOPE_KEY))) }));
-    eachKind('a second MAC value added', 'duplicate_metadata', () => ({ start: (md) => md.add(MAC_KEY, Buffer.from(getBin(md, MAC_KEY))) }));
+    eachKind('a second value added', 'duplicate_metadata', () => ({ start: (md) => md.add(ENVELOPE_KEY, Buffer.from(getBin(md, ENVELOPE_KEY))) }));
     const junk = Buffer.concat([createHash('sha256').update('not an envelope').digest(), createHash('sha256').update('still not').digest()]);
-    eachKind('64 random-looking bytes as the envelope', 'malformed_envelope', () => ({ start: (md) => setBin(md, ENVELOPE_KEY, junk) }));
-    eachKind('a 31-byte MAC', 'malformed_mac', () => ({ start: (md) => setBin(md, MAC_KEY, getBin(md, MAC_KEY).subarray(0, 31)) }));
-    eachKind('a 33-byte MAC', 'malformed_mac', () => ({ start: (md) => setBin(md, MAC_KEY, Buffer.concat([getBin(md, MAC_KEY), Buffer.of(0)])) }));
+    eachKind('64 random-looking bytes as the value', 'malformed_envelope', () => ({ start: (md) => setBin(md, ENVELOPE_KEY, junk) }));
+    eachKind('a value too short to hold a MAC (32 bytes)', 'malformed_envelope', () => ({ start: (md) => setBin(md, ENVELOPE_KEY, getBin(md, ENVELOPE_KEY).subarray(-32)) }));
+    eachKind('the last byte cut off (the split moves into the envelope)', 'malformed_envelope', () => ({
+      start: (md) => setBin(md, ENVELOPE_KEY, getBin(md, ENVELOPE_KEY).subarray(0, -1)),
+    }));
+    eachKind('a byte appended (the split moves into the MAC)', 'malformed_envelope', () => ({
+      start: (md) => setBin(md, ENVELOPE_KEY, Buffer.concat([getBin(md, ENVELOPE_KEY), Buffer.of(0)])),
+    }));
 
     it('a client without reqauth at all is refused (missing_envelope)', async () => {
       for (const k of SINGLE_KINDS) {
@@ -303,8 +307,7 @@ describe('grpc refusals: unary and server-streaming', () => {
           credential: new Uint8Array(0),
         });
         const md = new grpc.Metadata();
-        md.set(ENVELOPE_KEY, envelope);
-        md.set(MAC_KEY, Buffer.alloc(32));
+        md.set(ENVELOPE_KEY, Buffer.concat([envelope, Buffer.alloc(MAC_BYTES)]));
         const s = since(own);
         // Record what the verifier throws (rethrowing it): standalone, a throw here is an
         // uncaught exception that kills the server process; under mocha the call just hangs.
@@ -347,8 +350,7 @@ describe('grpc refusals: unary and server-streaming', () => {
       const c = h.client(undefined);
       const md = new grpc.Metadata();
       md.set(ENVELOPE_KEY, Buffer.from('junk'));
-      md.add(MAC_KEY, Buffer.alloc(3));
-      md.add(MAC_KEY, Buffer.alloc(3));
+      md.add(ENVELOPE_KEY, Buffer.alloc(3));
       await unary(c.ping.bind(c), {}, md);
       expect(s.calls()).to.deep.equal(['Ping']);
       expect(s.audit().filter((e) => e.decision === 'deny')).to.deep.equal([]);
@@ -360,7 +362,7 @@ describe('grpc refusals: unary and server-streaming', () => {
       const s = since(h);
       const hostile: Plan[] = [
         { start: (md) => setBin(md, ENVELOPE_KEY, Buffer.alloc(5000, 0xff)) },
-        { start: (md) => setBin(md, MAC_KEY, Buffer.alloc(0)) },
+        { start: (md) => setBin(md, ENVELOPE_KEY, Buffer.alloc(0)) },
         { start: (md) => md.add(ENVELOPE_KEY, Buffer.alloc(1)) },
         { message: (f) => [Buffer.concat([f.bytes, Buffer.of(0xff)])] },
         { message: () => [Buffer.alloc(0)] },

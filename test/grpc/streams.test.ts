@@ -6,7 +6,7 @@
 import { expect } from 'chai';
 import * as grpc from '@grpc/grpc-js';
 import { LedgerService } from '../../examples/ledger/definition';
-import { ClientCredential, MAC_KEY, StreamSigner, TRAILER_BYTES } from '../../src';
+import { ClientCredential, ENVELOPE_KEY, MAC_BYTES, StreamSigner, TRAILER_BYTES } from '../../src';
 import { attacker, flip, Frame, isEndMarker, Plan, recorder } from '../support/attacker';
 import { Harness, startHarness, tx } from '../support/harness';
 import { delay, expectRefused, nextId, Since, since, STREAM_KINDS, StreamKind } from './refusal';
@@ -151,7 +151,7 @@ describe('grpc request streams: tagged messages and the end marker', () => {
         let mac: Buffer | undefined;
         const late = nextId('late');
         const plan = (): Plan => ({
-          start: (md) => void (mac = md.get(MAC_KEY)[0] as Buffer),
+          start: (md) => void (mac = (md.get(ENVELOPE_KEY)[0] as Buffer).subarray(-MAC_BYTES)),
           message(f: Frame) {
             if (!f.end) return [f.bytes];
             // Tagged with the call's key at the next position (seq 4): only its place is wrong.
