@@ -154,6 +154,8 @@ class VerifyingCall extends ServerInterceptingCall {
   private pending: Buffer | undefined;
   private released = false;
   private done = false;
+  /** The read this call made for the handler before releasing its metadata (single-message calls). */
+  private readAhead = false;
 
   constructor(
     private readonly inner: ServerInterceptingCallInterface,
@@ -177,6 +179,18 @@ class VerifyingCall extends ServerInterceptingCall {
     });
   }
 
+  /**
+   * The handler's first read of a single-message call is the one this call already made:
+   * passing it on would only resume the HTTP/2 stream a second time (a nextTick per call).
+   */
+  override startRead(): void {
+    if (this.readAhead) {
+      this.readAhead = false;
+      return;
+    }
+    this.inner.startRead();
+  }
+
   private onMetadata(md: Metadata): void {
     if (!this.method) return this.refuse('unwrapped_service');
     this.metadata = md;
@@ -188,7 +202,10 @@ class VerifyingCall extends ServerInterceptingCall {
     );
     // Pull the single request message now: its handler would only ask for it once it has
     // the metadata, which is held until the message is checked.
-    if (singleMessage) this.inner.startRead();
+    if (singleMessage) {
+      this.readAhead = true;
+      this.inner.startRead();
+    }
     if (verdict instanceof Promise) {
       verdict.then(
         (v) => this.guard(() => this.onHeader(v)),

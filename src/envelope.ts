@@ -209,7 +209,17 @@ function decodeStrict(bytes: Uint8Array, limits: EnvelopeLimits): DecodeResult {
     pos += len;
     return out;
   };
-  const readString = (max: number): string => utf8.decode(readLen(max));
+  const readString = (max: number): string => {
+    const len = readVarint();
+    if (len > max || len > end - pos) throw new Malformed();
+    const start = pos;
+    pos += len;
+    // ASCII (the usual case) needs no validation and no view; anything else must be valid UTF-8.
+    for (let i = start; i < pos; i++) {
+      if (bytes[i]! > 0x7f) return utf8.decode(bytes.subarray(start, pos));
+    }
+    return latin1(bytes, start, pos);
+  };
 
   while (pos < end) {
     const key = readVarint();
@@ -283,6 +293,10 @@ function decodeStrict(bytes: Uint8Array, limits: EnvelopeLimits): DecodeResult {
 }
 
 const EMPTY = new Uint8Array(0);
+
+function latin1(bytes: Uint8Array, start: number, end: number): string {
+  return Buffer.isBuffer(bytes) ? bytes.toString('latin1', start, end) : Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('latin1');
+}
 
 /** Byte-wise comparison of UTF-8 strings (the order roles are sorted in). */
 export function compareBytes(a: string, b: string): number {
