@@ -14,3 +14,4 @@ export * from './signer';
 export * from './verifier';
 export * from './audit';
 export * from './metadata-keys';
+export * from './macaroon/index';
