@@ -22,10 +22,10 @@ import {
 import {
   ClientCredential,
   ENVELOPE_KEY,
+  MacaroonPresentation,
   ON_BEHALF_OF_KEY,
   RequestSigner,
   SERVER_TIME_KEY,
-  SignedHeader,
   SignOptions,
   StreamSigner,
 } from '../src';
@@ -128,10 +128,8 @@ abstract class SigningCall {
 
   abstract sendMessageWithContext(context: MessageContext, message: unknown): void;
 
-  protected sign(metadata: Metadata, body: Buffer | undefined): SignedHeader {
-    const header = this.signer.sign(this.path, body, takeSignOptions(metadata));
-    metadata.set(ENVELOPE_KEY, header.value);
-    return header;
+  protected sign(metadata: Metadata, body: Buffer): void {
+    metadata.set(ENVELOPE_KEY, this.signer.sign(this.path, body, takeSignOptions(metadata)).value);
   }
 
   protected listener(listener: CallListener): CallListener {
@@ -187,7 +185,9 @@ class StreamSigningCall extends SigningCall {
   private tagger: StreamSigner | undefined;
 
   start(metadata: Metadata, listener: CallListener): void {
-    this.tagger = this.signer.streamSigner(this.sign(metadata, undefined));
+    const { header, tagger } = this.signer.signStream(this.path, takeSignOptions(metadata));
+    metadata.set(ENVELOPE_KEY, header.value);
+    this.tagger = tagger;
     this.next.start(metadata, this.listener(listener));
   }
 
@@ -205,13 +205,27 @@ class StreamSigningCall extends SigningCall {
   }
 }
 
-/** Moves the application's on-behalf-of metadata into the envelope. */
+const macaroons = new WeakMap<Metadata, MacaroonPresentation>();
+
+/**
+ * Metadata that presents a macaroon with the call (spec §11), by default proving possession
+ * of its signature without sending it:
+ *
+ *     client.transfer(req, presentMacaroon({ root, discharges, presentation: 'possession' }), callback);
+ */
+export function presentMacaroon(presentation: MacaroonPresentation, metadata = new Metadata()): Metadata {
+  macaroons.set(metadata, presentation);
+  return metadata;
+}
+
+/** Moves the application's on-behalf-of metadata and macaroon into the envelope. */
 function takeSignOptions(metadata: Metadata): SignOptions {
+  const macaroon = macaroons.get(metadata);
   const values: MetadataValue[] = metadata.get(ON_BEHALF_OF_KEY);
-  if (values.length === 0) return {};
+  if (values.length === 0) return macaroon ? { macaroon } : {};
   metadata.remove(ON_BEHALF_OF_KEY);
   if (values.length !== 1 || typeof values[0] !== 'string') throw new Error(`reqauth: ${ON_BEHALF_OF_KEY} must be one string`);
-  return { onBehalfOf: values[0] };
+  return macaroon ? { onBehalfOf: values[0], macaroon } : { onBehalfOf: values[0] };
 }
 
 /**

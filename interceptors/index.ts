@@ -1,7 +1,7 @@
 // reqauth's binding for @grpc/grpc-js: `import { ReqauthServer, reqauthClientOptions, getClaims } from 'reqauth/grpc-js'`.
 export { ReqauthServer, RawMessage } from './server';
 export type { ReqauthServerOptions } from './server';
-export { reqauthClientOptions, reqauthClientInterceptor, onBehalfOf } from './client';
+export { reqauthClientOptions, reqauthClientInterceptor, onBehalfOf, presentMacaroon } from './client';
 export type { ReqauthClientOptions } from './client';
 export { getClaims, requireClaims } from './claims';
 export { statusFor } from './status';

@@ -50,6 +50,8 @@ export interface ReqauthServerOptions {
   maxAgeMs?: number;
   maxFutureMs?: number;
   limits?: RequestVerifierOptions['limits'];
+  /** Accept macaroons in the envelope (spec §11); without it, any credential is refused. */
+  macaroons?: RequestVerifierOptions['macaroons'];
   /** Every decision, with its precise reason (spec §8). */
   audit?: AuditHook;
   now?: () => number;

@@ -9,6 +9,7 @@ export const LABELS = {
   principalKey: label('reqauth/v1 principal key'),
   requestMac: label('reqauth/v1 request mac'),
   streamTag: label('reqauth/v1 stream tag'),
+  macaroonPossession: label('reqauth/v1 macaroon possession'),
 } as const;
 
 function label(text: string): Buffer {
@@ -54,13 +55,22 @@ export class MacKey {
   private readonly innerPad = Buffer.alloc(BLOCK);
   private readonly outerPad = Buffer.alloc(BLOCK);
 
-  constructor(readonly key: Uint8Array) {
+  constructor(private readonly key: Uint8Array) {
     if (key.length > BLOCK) throw new RangeError('MacKey takes keys of at most 64 bytes');
     for (let i = 0; i < BLOCK; i++) {
       const k = i < key.length ? key[i]! : 0;
       this.innerPad[i] = k ^ 0x36;
       this.outerPad[i] = k ^ 0x5c;
     }
+  }
+
+  /** Keys stay out of logs: console.log and util.inspect show no key material. */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return 'MacKey <redacted>';
+  }
+
+  toJSON(): string {
+    return 'MacKey <redacted>';
   }
 
   /** HMAC-SHA256(key, parts[0] || parts[1] || ...) as a new 32-byte Buffer. */

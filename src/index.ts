@@ -15,3 +15,4 @@ export * from './verifier';
 export * from './audit';
 export * from './metadata-keys';
 export * from './macaroon/index';
+export * from './macaroon-credential';

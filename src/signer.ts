@@ -4,6 +4,7 @@ import { ClientCredential } from './credential';
 import { LABELS, MAC_BYTES, MacKey, NonceSource, sha256 } from './crypto';
 import { Envelope, ENVELOPE_VERSION, encodeEnvelope } from './envelope';
 import { StreamSigner } from './stream-tag';
+import { encodeMacaroonCredential, MacaroonPresentation, possessionKey } from './macaroon-credential';
 
 export interface SignedHeader {
   /** The value of `reqauth-envelope-bin`: `envelope` followed by `mac`, in one buffer. */
@@ -13,9 +14,11 @@ export interface SignedHeader {
 }
 
 export interface SignOptions {
-  /** The end user the call is made for. */
+  /** The end user the call is made for (asserted; a macaroon proves it). */
   readonly onBehalfOf?: string;
-  /** A credential such as a macaroon, carried in the envelope's `credential` field. */
+  /** A macaroon to present (spec §11); by default its signature is withheld and proven. */
+  readonly macaroon?: MacaroonPresentation;
+  /** A pre-encoded reqauth.v1.Credential for the envelope's `credential` field (low level). */
   readonly credential?: Uint8Array;
 }
 
@@ -48,7 +51,19 @@ export class RequestSigner {
    * server-streaming call, exactly as it will be framed; `undefined` for request streams.
    */
   sign(method: string, body: Uint8Array | undefined, options: SignOptions = {}): SignedHeader {
+    return this.signWithKey(method, body, options).header;
+  }
+
+  /** Signs the header of a request stream and returns the tagger for its messages. */
+  signStream(method: string, options: SignOptions = {}): { header: SignedHeader; tagger: StreamSigner } {
+    const { header, key } = this.signWithKey(method, undefined, options);
+    return { header, tagger: new StreamSigner(key, header.mac) };
+  }
+
+  private signWithKey(method: string, body: Uint8Array | undefined, options: SignOptions): { header: SignedHeader; key: MacKey } {
+    if (options.macaroon && options.credential) throw new Error('sign: give a macaroon or a pre-encoded credential, not both');
     const cred = this.credential;
+    const macaroon = options.macaroon;
     const envelope: Envelope = {
       version: ENVELOPE_VERSION,
       keyId: cred.keyId,
@@ -60,13 +75,15 @@ export class RequestSigner {
       nonce: this.nonces.next(),
       issuedAtMs: Math.round(this.now() + this.clockOffsetMs),
       bodyDigest: body === undefined ? EMPTY : sha256(body),
-      credential: options.credential ?? EMPTY,
+      credential: macaroon ? encodeMacaroonCredential(macaroon) : (options.credential ?? EMPTY),
     };
+    // In possession mode the request MAC is keyed from the macaroon's signature too (§11.2).
+    const key = macaroon?.presentation === 'possession' ? possessionKey(this.macKey, macaroon.root.signature) : this.macKey;
     const bytes = encodeEnvelope(envelope, MAC_BYTES);
     const value = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length + MAC_BYTES);
     const mac = value.subarray(bytes.length);
-    this.macKey.writeMac(mac, LABELS.requestMac, bytes);
-    return { value, envelope: bytes, mac };
+    key.writeMac(mac, LABELS.requestMac, bytes);
+    return { header: { value, envelope: bytes, mac }, key };
   }
 
   /**
@@ -77,7 +94,7 @@ export class RequestSigner {
     this.clockOffsetMs = serverTimeMs - this.now();
   }
 
-  /** The tagger for the messages of a request stream whose header is `header`. */
+  /** The tagger for a request stream whose header `sign` made without a macaroon. */
   streamSigner(header: SignedHeader): StreamSigner {
     return new StreamSigner(this.macKey, header.mac);
   }

@@ -2,7 +2,9 @@
 // claims or a refusal; then each message's bytes against the verified header.
 import { LABELS, MAC_BYTES, MacKey, sha256Equals } from './crypto';
 import { decodeEnvelope, DEFAULT_ENVELOPE_LIMITS, Envelope, EnvelopeLimits } from './envelope';
-import { refuse, Refusal } from './errors';
+import { ReasonCode, refuse, Refusal } from './errors';
+import { decodeMacaroonCredential, MacaroonPresentation, macaroonSignature, possessionKey } from './macaroon-credential';
+import { verifyMacaroon, VerifiedCaveat } from './macaroon/index';
 import { KeySource } from './key-source';
 import { derivePrincipalKey } from './keys';
 import { MemoryReplayCache, ReplayCache, ReplayVerdict } from './replay';
@@ -13,13 +15,44 @@ export interface Claims {
   readonly keyId: string;
   readonly principal: string;
   readonly roles: readonly string[];
-  /** The user the principal says it acts for; `undefined` when none. */
+  /**
+   * The user the call is made for; `undefined` when none. Proven when `userVerified` (a
+   * macaroon named the user), otherwise only asserted by the principal.
+   */
   readonly onBehalfOf: string | undefined;
+  readonly userVerified: boolean;
+  /** The delegation chain a macaroon proved: the user, then each presenter in order (§11.3). */
+  readonly chain: readonly string[];
+  /** The presented macaroon's identifier (base64url), for audit and revocation; or undefined. */
+  readonly macaroonId: string | undefined;
   readonly audience: string;
   readonly method: string;
   readonly issuedAtMs: number;
-  /** The envelope's credential field (a macaroon, say), not yet verified by v1; empty if none. */
-  readonly credential: Uint8Array;
+}
+
+/** What a macaroon's caveats are checked against: the authenticated request (§11.3). */
+export interface MacaroonRequest {
+  readonly principal: string;
+  readonly audience: string;
+  readonly method: string;
+  readonly keyId: string;
+  readonly nowMs: number;
+}
+
+export type MacaroonAuthorization =
+  | { readonly ok: true; readonly user?: string; readonly chain?: readonly string[] }
+  | { readonly ok: false; readonly reason: ReasonCode };
+
+/** How a server accepts macaroons in the envelope's credential field (§11). */
+export interface MacaroonAcceptance {
+  /** The root key for a macaroon identifier (which names its key id), or undefined. */
+  rootKey(identifier: Uint8Array): Uint8Array | undefined;
+  /** Revoked macaroon identifiers. */
+  isRevoked?(identifier: Uint8Array): boolean;
+  /** Checks the verified first-party caveats against the request (the caveat vocabulary). */
+  authorize(caveats: readonly VerifiedCaveat[], request: MacaroonRequest): MacaroonAuthorization;
+  /** Accept PRESENTATION_BEARER (the signature sent). Off by default. */
+  acceptBearer?: boolean;
 }
 
 /** A header that passed every check; the key to check its messages with stays inside. */
@@ -57,6 +90,8 @@ export interface RequestVerifierOptions {
   /** How far in the future an issued-at may be (client clocks run fast). Default 30 s. */
   maxFutureMs?: number;
   limits?: Partial<EnvelopeLimits>;
+  /** Accept macaroons in the envelope's credential field; without it a credential is refused. */
+  macaroons?: MacaroonAcceptance;
   /** Derived principal keys kept, to skip HKDF on repeat callers. Default 10,000. */
   principalKeyCacheSize?: number;
   now?: () => number;
@@ -64,6 +99,7 @@ export interface RequestVerifierOptions {
 
 export class RequestVerifier {
   private readonly keys: KeySource;
+  private readonly macaroons: MacaroonAcceptance | undefined;
   private readonly replay: ReplayCache;
   private readonly maxAgeMs: number;
   private readonly maxFutureMs: number;
@@ -75,6 +111,7 @@ export class RequestVerifier {
 
   constructor(options: RequestVerifierOptions) {
     this.keys = options.keys;
+    this.macaroons = options.macaroons;
     this.now = options.now ?? Date.now;
     this.replay = options.replayCache ?? new MemoryReplayCache({ now: this.now });
     this.maxAgeMs = options.maxAgeMs ?? 120_000;
@@ -114,7 +151,27 @@ export class RequestVerifier {
     if (!audienceKey) return refuse('unknown_key');
     if (keys.isKeyDenied(env.keyId)) return refuse('revoked_key');
     const principalKey = this.principalKey(keys.generation, audienceKey, env);
-    if (!principalKey.verify(mac, LABELS.requestMac, envelopeBytes)) return refuse('bad_mac');
+    let key = principalKey;
+    let macaroon: { presented: MacaroonPresentation; rootKey: Uint8Array; signature: Uint8Array } | undefined;
+    if (env.credential.length > 0) {
+      // A macaroon: in possession mode the MAC is keyed from its signature, which this
+      // server recomputes from the root key (§11.2). Nothing in it is trusted before the MAC.
+      if (!this.macaroons) return refuse('credential_not_accepted');
+      const decoded = decodeMacaroonCredential(env.credential);
+      if (!decoded.ok) return refuse('malformed_credential');
+      const presented = decoded.credential;
+      const rootKey = this.macaroons.rootKey(presented.root.identifier);
+      if (!rootKey) return refuse('unknown_macaroon_key');
+      let signature = presented.root.signature;
+      if (presented.presentation === 'bearer') {
+        if (this.macaroons.acceptBearer !== true) return refuse('bearer_not_accepted');
+      } else {
+        signature = macaroonSignature(presented.root, rootKey);
+        key = possessionKey(principalKey, signature);
+      }
+      macaroon = { presented, rootKey, signature };
+    }
+    if (!key.verify(mac, LABELS.requestMac, envelopeBytes)) return refuse('bad_mac');
 
     // 4. Authenticated from here on.
     if (keys.isPrincipalDenied(env.principal)) return refuse('revoked_principal');
@@ -122,8 +179,16 @@ export class RequestVerifier {
     if (env.issuedAtMs < now - this.maxAgeMs) return refuse('expired', now);
     if (env.issuedAtMs > now + this.maxFutureMs) return refuse('issued_in_future', now);
 
+    // The macaroon: its discharges, revocation, then its caveats against this request.
+    let proven: Proven = NOTHING_PROVEN;
+    if (macaroon) {
+      const outcome = this.checkMacaroon(macaroon, env, now);
+      if (!outcome.ok) return outcome;
+      proven = outcome;
+    }
+
     // 5. Replay: the nonce, scoped to its principal, must be new.
-    const header = new VerifiedHeader(claimsOf(env), env.bodyDigest, principalKey, mac);
+    const header = new VerifiedHeader(claimsOf(env, proven), env.bodyDigest, key, mac);
     // Unambiguous although the principal may hold any character: the nonce is always the
     // last 16 characters (its bytes as latin1).
     const replayKey = env.principal + '\u0000' + latin1(env.nonce);
@@ -139,6 +204,30 @@ export class RequestVerifier {
       (v) => replayOutcome(v, header),
       () => refuse('replay_cache_unavailable'),
     );
+  }
+
+  private checkMacaroon(
+    m: { presented: MacaroonPresentation; rootKey: Uint8Array; signature: Uint8Array },
+    env: Envelope,
+    nowMs: number,
+  ): (Proven & { ok: true }) | Refusal {
+    const accept = this.macaroons!;
+    const root = m.presented.root;
+    if (accept.isRevoked?.(root.identifier)) return refuse('revoked_macaroon');
+    // Every signature (the root's, in bearer mode; each discharge's, bound to the root's)
+    // before any caveat is read; the caveats are then the vocabulary's to check.
+    const verified = verifyMacaroon({ ...root, signature: m.signature }, m.rootKey, m.presented.discharges, () => true);
+    if (!verified.ok) return refuse(verified.reason);
+    const request: MacaroonRequest = { principal: env.principal, audience: env.audience, method: env.method, keyId: env.keyId, nowMs };
+    let auth: MacaroonAuthorization;
+    try {
+      auth = accept.authorize(verified.caveats, request);
+    } catch {
+      return refuse('macaroon_caveat_refused'); // a checker fault fails closed
+    }
+    if (!auth.ok) return refuse(auth.reason);
+    if (env.onBehalfOf !== '' && auth.user !== undefined && env.onBehalfOf !== auth.user) return refuse('user_mismatch');
+    return { ok: true, user: auth.user, chain: auth.chain ?? [], macaroonId: Buffer.from(root.identifier).toString('base64url') };
   }
 
   private principalKey(generation: number, audienceKey: Buffer, env: Envelope): MacKey {
@@ -167,20 +256,29 @@ function replayOutcome(verdict: ReplayVerdict, header: VerifiedHeader): HeaderVe
   return refuse(verdict === 'replayed' ? 'replayed_nonce' : 'nonce_forgotten');
 }
 
-function claimsOf(env: Envelope): Claims {
+interface Proven {
+  readonly user: string | undefined;
+  readonly chain: readonly string[];
+  readonly macaroonId: string | undefined;
+}
+
+const NOTHING_PROVEN: Proven = { user: undefined, chain: Object.freeze([]), macaroonId: undefined };
+
+function claimsOf(env: Envelope, proven: Proven): Claims {
+  const user = proven.user ?? (env.onBehalfOf === '' ? undefined : env.onBehalfOf);
   return Object.freeze({
     keyId: env.keyId,
     principal: env.principal,
     roles: Object.freeze(env.roles), // the decoder's own array, held by nothing else
-    onBehalfOf: env.onBehalfOf === '' ? undefined : env.onBehalfOf,
+    onBehalfOf: user,
+    userVerified: proven.user !== undefined,
+    chain: Object.freeze([...proven.chain]),
+    macaroonId: proven.macaroonId,
     audience: env.audience,
     method: env.method,
     issuedAtMs: env.issuedAtMs,
-    credential: env.credential.length === 0 ? NO_CREDENTIAL : Buffer.from(env.credential),
   });
 }
-
-const NO_CREDENTIAL = new Uint8Array(0);
 
 function latin1(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1');

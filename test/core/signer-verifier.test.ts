@@ -82,21 +82,29 @@ describe('an honest signed header verifies and yields its claims', () => {
       principal: 'billing-worker',
       roles: ['auditor', 'teller'],
       onBehalfOf: undefined,
+      userVerified: false,
+      chain: [],
+      macaroonId: undefined,
       audience: AUDIENCE,
       method: TRANSFER,
       issuedAtMs: T0,
-      credential: Buffer.alloc(0),
     });
     expect(Object.isFrozen(header.claims)).to.equal(true);
     expect(header.checkBody(BODY)).to.equal(undefined);
   });
 
-  it('carries on_behalf_of and the credential field into the claims', async () => {
+  it('carries on_behalf_of into the claims, as asserted (not proven) without a macaroon', async () => {
     const w = world();
-    const signed = w.signer.sign(TRANSFER, BODY, { onBehalfOf: 'alice@example.com', credential: Buffer.from('macaroon') });
-    const { claims } = accepted(await verify(w, signed));
+    const { claims } = accepted(await verify(w, w.signer.sign(TRANSFER, BODY, { onBehalfOf: 'alice@example.com' })));
     expect(claims.onBehalfOf).to.equal('alice@example.com');
-    expect(hex(claims.credential)).to.equal(hex(Buffer.from('macaroon')));
+    expect(claims.userVerified).to.equal(false);
+    expect(claims.chain).to.deep.equal([]);
+  });
+
+  it('a credential field is refused by a verifier that accepts no macaroons (credential_not_accepted)', async () => {
+    const w = world();
+    const signed = w.signer.sign(TRANSFER, BODY, { credential: Buffer.from('macaroon') });
+    expect(reasonOf(await verify(w, signed))).to.equal('credential_not_accepted');
   });
 
   it('every request gets its own nonce, so signing the same call twice gives two valid headers', async () => {
@@ -152,7 +160,7 @@ describe('a changed envelope is refused', () => {
 
   it('every single-bit change anywhere in the envelope is refused before or at the MAC', async () => {
     const w = world();
-    const signed = w.signer.sign(TRANSFER, BODY, { onBehalfOf: 'alice', credential: Buffer.from('cred') });
+    const signed = w.signer.sign(TRANSFER, BODY, { onBehalfOf: 'alice' });
     const preMac = ['malformed_envelope', 'unsupported_version', 'wrong_audience', 'wrong_method', 'bad_digest', 'unknown_key', 'bad_mac'];
     const seen = new Set<string>();
     for (let i = 0; i < signed.envelope.length; i++) {

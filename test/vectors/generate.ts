@@ -222,6 +222,7 @@ export function generateEnvelopeVectors(): EnvelopeVectorFile {
       principalKey: hex(LABELS.principalKey),
       requestMac: hex(LABELS.requestMac),
       streamTag: hex(LABELS.streamTag),
+      macaroonPossession: hex(LABELS.macaroonPossession),
     },
     vectors: SPECS.map(vector),
   };
