@@ -16,3 +16,5 @@ export * from './audit';
 export * from './metadata-keys';
 export * from './macaroon/index';
 export * from './macaroon-credential';
+export * from './watched-file';
+export * from './macaroon-keyring';

@@ -1,8 +1,8 @@
 // What a verifier needs from a keyring: its audience keys by key id and the deny list,
 // swapped atomically when the keyring file changes (docs/spec.md §6.2).
-import { readFileSync, stat, Stats, statSync } from 'node:fs';
 import { ReqauthConfigError } from './errors';
 import { Keyring, parseKeyring, serviceKeyringFor } from './keyring';
+import { WatchedFile, WatchedFileOptions } from './watched-file';
 
 /** One loaded keyring, immutable; a reload makes a new one with a higher generation. */
 export interface VerificationKeys {
@@ -44,13 +44,8 @@ export function staticKeySource(ring: Keyring, audience: string): KeySource {
   return { current: () => keys };
 }
 
-export interface KeyringFileOptions {
+export interface KeyringFileOptions extends WatchedFileOptions<VerificationKeys> {
   audience: string;
-  /** How often the file's stat is polled; polling survives editors that replace the file. */
-  pollIntervalMs?: number;
-  /** A reload failed: the previous keys stay in force. The error never quotes the file. */
-  onError?: (err: Error) => void;
-  onReload?: (keys: VerificationKeys) => void;
 }
 
 /**
@@ -58,77 +53,8 @@ export interface KeyringFileOptions {
  * keeps the previous keys and reports the error; the constructor throws if the first load
  * fails, so a service never starts without keys.
  */
-export class KeyringFile implements KeySource {
-  private keys: VerificationKeys;
-  /** The file's identity when it was last read; a poll that sees another one reloads. */
-  private loadedStamp = '';
-  private polling = false;
-  private closed = false;
-  private readonly timer: NodeJS.Timeout;
-
-  constructor(
-    readonly path: string,
-    private readonly options: KeyringFileOptions,
-  ) {
-    this.keys = this.load();
-    // Polls against the stat taken at load, not fs.watchFile's own baseline: that one is
-    // taken asynchronously after start, so a change made in between was never noticed.
-    this.timer = setInterval(() => this.poll(), options.pollIntervalMs ?? 1000);
-    this.timer.unref();
+export class KeyringFile extends WatchedFile<VerificationKeys> implements KeySource {
+  constructor(path: string, options: KeyringFileOptions) {
+    super(path, (text) => verificationKeys(parseKeyring(text), options.audience), options);
   }
-
-  current(): VerificationKeys {
-    return this.keys;
-  }
-
-  /** Loads the file now. Returns false (and keeps the old keys) if it cannot be used. */
-  reload(): boolean {
-    try {
-      this.keys = this.load();
-      this.options.onReload?.(this.keys);
-      return true;
-    } catch (err) {
-      this.options.onError?.(err instanceof Error ? err : new Error(String(err)));
-      return false;
-    }
-  }
-
-  close(): void {
-    this.closed = true;
-    clearInterval(this.timer);
-  }
-
-  private poll(): void {
-    if (this.polling) return;
-    this.polling = true;
-    stat(this.path, (err, stats) => {
-      this.polling = false;
-      if (!this.closed && stampOf(err ? undefined : stats) !== this.loadedStamp) this.reload();
-    });
-  }
-
-  private load(): VerificationKeys {
-    let text: string;
-    try {
-      // Stat before reading: a change after the stat makes the next poll read again.
-      this.loadedStamp = stampOf(statOrUndefined(this.path));
-      text = readFileSync(this.path, 'utf8');
-    } catch (err) {
-      throw new ReqauthConfigError(`cannot read keyring ${this.path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
-    }
-    return verificationKeys(parseKeyring(text), this.options.audience);
-  }
-}
-
-function statOrUndefined(path: string): Stats | undefined {
-  try {
-    return statSync(path);
-  } catch {
-    return undefined;
-  }
-}
-
-/** What identifies one version of the file: replaced (ino), rewritten (mtime, ctime, size). */
-function stampOf(stats: Stats | undefined): string {
-  return stats ? `${stats.dev}:${stats.ino}:${stats.size}:${stats.mtimeMs}:${stats.ctimeMs}` : 'missing';
 }
