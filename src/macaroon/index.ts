@@ -22,3 +22,6 @@ export {
   type MacaroonVerified,
   type MacaroonVerifyResult,
 } from './verify.js';
+export * from './caveat-syntax.js';
+export * from './caveat-types.js';
+export * from './caveats.js';
