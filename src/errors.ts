@@ -50,8 +50,12 @@ const REASONS = {
   macaroon_discharge_reused: 'unauthenticated',
   macaroon_discharge_cycle: 'unauthenticated',
   macaroon_discharge_unused: 'unauthenticated',
-  // The macaroon is genuine but does not allow this request.
+  // The macaroon is genuine but does not allow this request (its caveats, spec §11.3).
   macaroon_caveat_refused: 'permission_denied',
+  caveat_unknown: 'permission_denied',
+  caveat_malformed: 'permission_denied',
+  caveat_failed: 'permission_denied',
+  caveat_missing: 'permission_denied',
   // Policy (spec §7).
   no_rule: 'permission_denied',
   missing_role: 'permission_denied',

@@ -18,3 +18,4 @@ export * from './macaroon/index';
 export * from './macaroon-credential';
 export * from './watched-file';
 export * from './macaroon-keyring';
+export * from './macaroon-acceptance';

@@ -21,6 +21,8 @@ export interface Claims {
    */
   readonly onBehalfOf: string | undefined;
   readonly userVerified: boolean;
+  /** The user's roles as a macaroon's `roles` caveats state them; undefined without. */
+  readonly userRoles: readonly string[] | undefined;
   /** The delegation chain a macaroon proved: the user, then each presenter in order (§11.3). */
   readonly chain: readonly string[];
   /** The presented macaroon's identifier (base64url), for audit and revocation; or undefined. */
@@ -40,7 +42,7 @@ export interface MacaroonRequest {
 }
 
 export type MacaroonAuthorization =
-  | { readonly ok: true; readonly user?: string; readonly chain?: readonly string[] }
+  | { readonly ok: true; readonly user?: string | undefined; readonly chain?: readonly string[]; readonly roles?: readonly string[] }
   | { readonly ok: false; readonly reason: ReasonCode };
 
 /** How a server accepts macaroons in the envelope's credential field (§11). */
@@ -227,7 +229,7 @@ export class RequestVerifier {
     }
     if (!auth.ok) return refuse(auth.reason);
     if (env.onBehalfOf !== '' && auth.user !== undefined && env.onBehalfOf !== auth.user) return refuse('user_mismatch');
-    return { ok: true, user: auth.user, chain: auth.chain ?? [], macaroonId: Buffer.from(root.identifier).toString('base64url') };
+    return { ok: true, user: auth.user, userRoles: auth.roles, chain: auth.chain ?? [], macaroonId: Buffer.from(root.identifier).toString('base64url') };
   }
 
   private principalKey(generation: number, audienceKey: Buffer, env: Envelope): MacKey {
@@ -258,11 +260,12 @@ function replayOutcome(verdict: ReplayVerdict, header: VerifiedHeader): HeaderVe
 
 interface Proven {
   readonly user: string | undefined;
+  readonly userRoles: readonly string[] | undefined;
   readonly chain: readonly string[];
   readonly macaroonId: string | undefined;
 }
 
-const NOTHING_PROVEN: Proven = { user: undefined, chain: Object.freeze([]), macaroonId: undefined };
+const NOTHING_PROVEN: Proven = { user: undefined, userRoles: undefined, chain: Object.freeze([]), macaroonId: undefined };
 
 function claimsOf(env: Envelope, proven: Proven): Claims {
   const user = proven.user ?? (env.onBehalfOf === '' ? undefined : env.onBehalfOf);
@@ -272,6 +275,7 @@ function claimsOf(env: Envelope, proven: Proven): Claims {
     roles: Object.freeze(env.roles), // the decoder's own array, held by nothing else
     onBehalfOf: user,
     userVerified: proven.user !== undefined,
+    userRoles: proven.userRoles === undefined ? undefined : Object.freeze([...proven.userRoles]),
     chain: Object.freeze([...proven.chain]),
     macaroonId: proven.macaroonId,
     audience: env.audience,

@@ -83,6 +83,7 @@ describe('an honest signed header verifies and yields its claims', () => {
       roles: ['auditor', 'teller'],
       onBehalfOf: undefined,
       userVerified: false,
+      userRoles: undefined,
       chain: [],
       macaroonId: undefined,
       audience: AUDIENCE,

@@ -2,7 +2,18 @@
 // presentMacaroon, verified before the handler, the proven user in the handler's claims.
 import { expect } from 'chai';
 import * as grpc from '@grpc/grpc-js';
-import { addFirstPartyCaveat, Macaroon, mintMacaroon, ReasonCode, VerifiedCaveat } from '../../src';
+import {
+  addFirstPartyCaveat,
+  caveat,
+  generateMacaroonKeyring,
+  Macaroon,
+  macaroonAcceptance,
+  macaroonKeys,
+  mintMacaroon,
+  mintUserMacaroon,
+  ReasonCode,
+  VerifiedCaveat,
+} from '../../src';
 import { onBehalfOf, presentMacaroon } from '../../interceptors';
 import { failure, Harness, startHarness, tx, unary } from '../support/harness';
 
@@ -60,5 +71,64 @@ describe('a macaroon presented over grpc-js proves the user to the handler', () 
     expect(err.code).to.equal(grpc.status.PERMISSION_DENIED);
     expect(h.calls.length).to.equal(before);
     expect(h.audit.at(-1)?.reason).to.equal('macaroon_caveat_refused');
+  });
+});
+
+describe('macaroonAcceptance: the typed vocabulary and the macaroon keyring over grpc-js', () => {
+  const ring = generateMacaroonKeyring();
+  let h: Harness;
+  before(async () => {
+    h = await startHarness({ server: { macaroons: macaroonAcceptance({ keys: macaroonKeys(ring) }) } });
+  });
+  after(() => h.close());
+
+  /** alice's macaroon from the token service, for the frontend; the frontend then narrows it. */
+  const forAlice = (...more: string[]) => {
+    let m = mintUserMacaroon(ring, 'tokens');
+    for (const c of [caveat.user('alice'), caveat.roles('customer'), caveat.presenter('frontend'), ...more]) m = addFirstPartyCaveat(m, c);
+    return m;
+  };
+  const present = (root: Macaroon) => presentMacaroon({ root, discharges: [], presentation: 'possession' });
+  const transfer = (principal: string, root: Macaroon, id: string) => {
+    const c = h.client(h.credential(principal, ['teller']));
+    return unary(c.transfer.bind(c), { transaction: tx(id) }, present(root));
+  };
+
+  it('alice -> frontend -> backend: the last presenter calls, and the claims carry the ordered chain', async () => {
+    const delegated = addFirstPartyCaveat(forAlice(caveat.method('/ledger.v1.LedgerService/Transfer')), caveat.presenter('backend'));
+    await transfer('backend', delegated, 'chain-1');
+    expect(h.audit.at(-1)?.claims).to.deep.include({ onBehalfOf: 'alice', userVerified: true, chain: ['alice', 'frontend', 'backend'] });
+    expect(h.audit.at(-1)?.claims?.userRoles).to.deep.equal(['customer']);
+  });
+
+  it('an earlier presenter in the chain may no longer present it (caveat_failed, PERMISSION_DENIED)', async () => {
+    const delegated = addFirstPartyCaveat(forAlice(), caveat.presenter('backend'));
+    const err = await failure(transfer('frontend', delegated, 'chain-2'));
+    expect(err.code).to.equal(grpc.status.PERMISSION_DENIED);
+    expect(h.audit.at(-1)?.reason).to.equal('caveat_failed');
+  });
+
+  it('a method caveat narrows: GetBalance only, so Transfer is refused', async () => {
+    const err = await failure(transfer('frontend', forAlice(caveat.method('/ledger.v1.LedgerService/GetBalance')), 'narrow-1'));
+    expect(err.code).to.equal(grpc.status.PERMISSION_DENIED);
+    expect(h.audit.at(-1)?.reason).to.equal('caveat_failed');
+  });
+
+  it('an expired macaroon is refused', async () => {
+    const err = await failure(transfer('frontend', forAlice(caveat.expires(Date.now() - 1000)), 'expired-1'));
+    expect(err.code).to.equal(grpc.status.PERMISSION_DENIED);
+    expect(h.audit.at(-1)?.reason).to.equal('caveat_failed');
+  });
+
+  it('a macaroon minted without a user is refused (caveat_missing): a holder could otherwise add any user', async () => {
+    const noUser = addFirstPartyCaveat(mintUserMacaroon(ring), caveat.presenter('frontend'));
+    const err = await failure(transfer('frontend', noUser, 'nouser-1'));
+    expect(err.code).to.equal(grpc.status.PERMISSION_DENIED);
+    expect(h.audit.at(-1)?.reason).to.equal('caveat_missing');
+  });
+
+  it('a holder cannot widen: adding a second user is refused', async () => {
+    const err = await failure(transfer('frontend', forAlice(caveat.user('mallory')), 'widen-1'));
+    expect(err.code).to.equal(grpc.status.PERMISSION_DENIED);
   });
 });
