@@ -2,13 +2,24 @@
 // server interceptor only, to the Metadata object the handler's call carries; a client
 // cannot forge an entry in a WeakMap.
 import { Metadata, status as Status } from '@grpc/grpc-js';
-import { Claims } from '../src';
+import { Claims, MacaroonPresentation } from '../src';
 
 const verified = new WeakMap<Metadata, Claims>();
+const delegated = new WeakMap<Metadata, MacaroonPresentation>();
 
 /** @internal Called by the server interceptor once a call has passed verification. */
-export function attachClaims(metadata: Metadata, claims: Claims): void {
+export function attachClaims(metadata: Metadata, claims: Claims, handedOver?: MacaroonPresentation): void {
   verified.set(metadata, claims);
+  if (handedOver) delegated.set(metadata, handedOver);
+}
+
+/**
+ * The macaroon handed to this service by a bearer hand-off (spec §11.4), with its signature:
+ * this service may attenuate it and present it downstream by possession. Undefined for any
+ * other call. Kept apart from the claims so it never reaches an audit record or a log.
+ */
+export function getDelegatedMacaroon(call: { readonly metadata: Metadata }): MacaroonPresentation | undefined {
+  return delegated.get(call.metadata);
 }
 
 /**

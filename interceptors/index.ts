@@ -3,5 +3,5 @@ export { ReqauthServer, RawMessage } from './server';
 export type { ReqauthServerOptions } from './server';
 export { reqauthClientOptions, reqauthClientInterceptor, onBehalfOf, presentMacaroon } from './client';
 export type { ReqauthClientOptions } from './client';
-export { getClaims, requireClaims } from './claims';
+export { getClaims, getDelegatedMacaroon, requireClaims } from './claims';
 export { statusFor } from './status';

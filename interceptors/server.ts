@@ -275,7 +275,7 @@ class VerifyingCall extends ServerInterceptingCall {
     const md = this.metadata!;
     const claims = this.header!.claims;
     md.remove(ENVELOPE_KEY);
-    attachClaims(md, claims);
+    attachClaims(md, claims, this.header!.delegated);
     this.released = true;
     this.server.record(this.path, claims, undefined, this.inner);
     this.down!.onReceiveMetadata(md);

@@ -56,6 +56,8 @@ const REASONS = {
   caveat_malformed: 'permission_denied',
   caveat_failed: 'permission_denied',
   caveat_missing: 'permission_denied',
+  // A bearer hand-off from someone other than the presenter named before this service.
+  delegation_mismatch: 'permission_denied',
   // Policy (spec §7).
   no_rule: 'permission_denied',
   missing_role: 'permission_denied',

@@ -16,8 +16,9 @@ export interface MacaroonAcceptanceOptions {
    * must always name the user, and the verifier insists on it.
    */
   requireUser?: boolean;
-  /** Accept bearer presentation (spec §11.1). Default false. */
+  /** Accept bearer hand-offs (spec §11.4) to this service, named `self` in presenter caveats. */
   acceptBearer?: boolean;
+  self?: string;
 }
 
 export function macaroonAcceptance(options: MacaroonAcceptanceOptions): MacaroonAcceptance {
@@ -29,6 +30,7 @@ export function macaroonAcceptance(options: MacaroonAcceptanceOptions): Macaroon
     rootKey: (identifier) => keys().rootKey(identifier),
     isRevoked: (identifier) => keys().isRevoked(identifier),
     acceptBearer: options.acceptBearer === true,
+    ...(options.self === undefined ? {} : { self: options.self }),
     authorize(caveats, request) {
       const result = authorizeCaveats(caveats, request, vocabulary);
       if (!result.ok) return { ok: false, reason: result.reason };

@@ -53,8 +53,13 @@ export interface MacaroonAcceptance {
   isRevoked?(identifier: Uint8Array): boolean;
   /** Checks the verified first-party caveats against the request (the caveat vocabulary). */
   authorize(caveats: readonly VerifiedCaveat[], request: MacaroonRequest): MacaroonAuthorization;
-  /** Accept PRESENTATION_BEARER (the signature sent). Off by default. */
+  /**
+   * Accept PRESENTATION_BEARER: a macaroon handed to this service by the presenter named
+   * before it (§11.4). Off by default; needs `self`.
+   */
   acceptBearer?: boolean;
+  /** This service's own principal name, as presenter caveats name it (for bearer hand-offs). */
+  self?: string;
 }
 
 /** A header that passed every check; the key to check its messages with stays inside. */
@@ -65,6 +70,11 @@ export class VerifiedHeader {
     private readonly bodyDigest: Uint8Array,
     private readonly principalKey: MacKey,
     private readonly mac: Uint8Array,
+    /**
+     * A macaroon handed to this service by bearer presentation (§11.4), signature included:
+     * this service may now attenuate and present it. Never part of the claims or the audit.
+     */
+    readonly delegated?: MacaroonPresentation,
   ) {}
 
   /** For a single-message call: do these bytes match the signed digest? */
@@ -166,7 +176,7 @@ export class RequestVerifier {
       if (!rootKey) return refuse('unknown_macaroon_key');
       let signature = presented.root.signature;
       if (presented.presentation === 'bearer') {
-        if (this.macaroons.acceptBearer !== true) return refuse('bearer_not_accepted');
+        if (this.macaroons.acceptBearer !== true || !this.macaroons.self) return refuse('bearer_not_accepted');
       } else {
         signature = macaroonSignature(presented.root, rootKey);
         key = possessionKey(principalKey, signature);
@@ -190,7 +200,7 @@ export class RequestVerifier {
     }
 
     // 5. Replay: the nonce, scoped to its principal, must be new.
-    const header = new VerifiedHeader(claimsOf(env, proven), env.bodyDigest, key, mac);
+    const header = new VerifiedHeader(claimsOf(env, proven), env.bodyDigest, key, mac, proven.delegated);
     // Unambiguous although the principal may hold any character: the nonce is always the
     // last 16 characters (its bytes as latin1).
     const replayKey = env.principal + '\u0000' + latin1(env.nonce);
@@ -220,7 +230,11 @@ export class RequestVerifier {
     // before any caveat is read; the caveats are then the vocabulary's to check.
     const verified = verifyMacaroon({ ...root, signature: m.signature }, m.rootKey, m.presented.discharges, () => true);
     if (!verified.ok) return refuse(verified.reason);
-    const request: MacaroonRequest = { principal: env.principal, audience: env.audience, method: env.method, keyId: env.keyId, nowMs };
+    // A bearer hand-off names this service as the last presenter (the caveats are checked as
+    // if it presented), and the sender as the presenter just before it (§11.4).
+    const bearer = m.presented.presentation === 'bearer';
+    const principal = bearer ? accept.self! : env.principal;
+    const request: MacaroonRequest = { principal, audience: env.audience, method: env.method, keyId: env.keyId, nowMs };
     let auth: MacaroonAuthorization;
     try {
       auth = accept.authorize(verified.caveats, request);
@@ -229,7 +243,14 @@ export class RequestVerifier {
     }
     if (!auth.ok) return refuse(auth.reason);
     if (env.onBehalfOf !== '' && auth.user !== undefined && env.onBehalfOf !== auth.user) return refuse('user_mismatch');
-    return { ok: true, user: auth.user, userRoles: auth.roles, chain: auth.chain ?? [], macaroonId: Buffer.from(root.identifier).toString('base64url') };
+    const chain = auth.chain ?? [];
+    if (bearer) {
+      const presenters = auth.user !== undefined ? chain.slice(1) : chain;
+      if (presenters.length < 2 || presenters[presenters.length - 1] !== principal || presenters[presenters.length - 2] !== env.principal) {
+        return refuse('delegation_mismatch');
+      }
+    }
+    return { ok: true, user: auth.user, userRoles: auth.roles, chain, delegated: bearer ? { ...m.presented, root: { ...root, signature: m.signature } } : undefined, macaroonId: Buffer.from(root.identifier).toString('base64url') };
   }
 
   private principalKey(generation: number, audienceKey: Buffer, env: Envelope): MacKey {
@@ -259,6 +280,8 @@ function replayOutcome(verdict: ReplayVerdict, header: VerifiedHeader): HeaderVe
 }
 
 interface Proven {
+  /** A macaroon handed to this service (bearer hand-off), now its own to present. */
+  readonly delegated?: MacaroonPresentation | undefined;
   readonly user: string | undefined;
   readonly userRoles: readonly string[] | undefined;
   readonly chain: readonly string[];

@@ -143,14 +143,35 @@ describe('what a server refuses about a presented macaroon', () => {
     expect(reasonOf(await w.verify(h))).to.equal('bearer_not_accepted');
   });
 
-  it('bearer presentation, where accepted, checks the sent signature (macaroon_bad_signature)', async () => {
-    const w = world({ acceptBearer: true });
-    const good = alicesMacaroon();
-    expect(reasonOf(await w.verify(w.signer.sign(TRANSFER, BODY, { macaroon: { root: good, discharges: [], presentation: 'bearer' } })))).to.equal('ok');
-    const forged = { ...good, signature: Buffer.alloc(32, 1) };
-    expect(reasonOf(await w.verify(w.signer.sign(TRANSFER, BODY, { macaroon: { root: forged, discharges: [], presentation: 'bearer' } })))).to.equal(
-      'macaroon_bad_signature',
-    );
+  it('a bearer hand-off from the presenter named before this service verifies and hands over the macaroon', async () => {
+    const w = world({ acceptBearer: true, self: 'backend' });
+    const handed = addFirstPartyCaveat(alicesMacaroon(), 'presenter backend'); // frontend delegates to backend
+    const v = await w.verify(w.signer.sign(TRANSFER, BODY, { macaroon: { root: handed, discharges: [], presentation: 'bearer' } }));
+    if (!v.ok) throw new Error(v.reason);
+    expect(v.header.claims.chain).to.deep.equal(['alice', 'frontend', 'backend']);
+    expect(Buffer.from(v.header.delegated!.root.signature).equals(Buffer.from(handed.signature))).to.equal(true);
+    expect(JSON.stringify(v.header.claims)).to.not.include(Buffer.from(handed.signature).toString('base64'));
+  });
+
+  it('a bearer hand-off with a forged signature (macaroon_bad_signature)', async () => {
+    const w = world({ acceptBearer: true, self: 'backend' });
+    const forged = { ...addFirstPartyCaveat(alicesMacaroon(), 'presenter backend'), signature: Buffer.alloc(32, 1) };
+    const h = w.signer.sign(TRANSFER, BODY, { macaroon: { root: forged, discharges: [], presentation: 'bearer' } });
+    expect(reasonOf(await w.verify(h))).to.equal('macaroon_bad_signature');
+  });
+
+  it('a bearer hand-off from a principal not named just before this service (delegation_mismatch)', async () => {
+    const w = world({ acceptBearer: true, self: 'backend' });
+    const mallory = new RequestSigner(issueCredential(w.ring, AUDIENCE, 'mallory', ['teller']), { now: () => T0 });
+    const handed = addFirstPartyCaveat(alicesMacaroon(), 'presenter backend');
+    const v = await w.verify(mallory.sign(TRANSFER, BODY, { macaroon: { root: handed, discharges: [], presentation: 'bearer' } }));
+    expect(reasonOf(v)).to.equal('delegation_mismatch');
+  });
+
+  it('a bearer hand-off of a macaroon that does not name this service last is refused by its presenter caveat', async () => {
+    const w = world({ acceptBearer: true, self: 'backend' });
+    const h = w.signer.sign(TRANSFER, BODY, { macaroon: { root: alicesMacaroon(), discharges: [], presentation: 'bearer' } });
+    expect(reasonOf(await w.verify(h))).to.equal('macaroon_caveat_refused');
   });
 
   it('an unknown root key (unknown_macaroon_key) and a revoked identifier (revoked_macaroon)', async () => {
