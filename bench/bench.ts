@@ -1,6 +1,8 @@
 // `npm run bench [-- --quick]`: plain grpc-js vs grpc-js with reqauth, on the example
 // ledger service over 127.0.0.1, plus reqauth's signing and verifying work on 1 MiB against
-// one SHA-256 pass. Prints a table and writes bench/results.json.
+// one SHA-256 pass, plus macaroon verification against the npm `macaroon` package and jose
+// HS256 JWTs (bench/macaroon.ts; `--no-macaroon` skips it). Prints a table and writes
+// bench/results.json.
 //
 // Layout: this process is the client; the servers are child processes (bench/server.ts), so
 // on a 2-core machine client and server each get a core.
@@ -36,6 +38,7 @@ import {
   staticKeySource,
 } from '../src';
 import { AUDIENCE } from './server';
+import { macaroonBenches } from './macaroon';
 
 // ------------------------------------------------------------------ configuration
 
@@ -45,6 +48,7 @@ const QUICK = argv.includes('--quick');
 const ONLY = valueOf('--only');
 const SKIP_MICRO = argv.includes('--no-micro');
 const SKIP_UNARY = argv.includes('--no-unary');
+const SKIP_MACAROON = argv.includes('--no-macaroon');
 
 function valueOf(flag: string): string | undefined {
   const i = argv.indexOf(flag);
@@ -54,6 +58,8 @@ function valueOf(flag: string): string | undefined {
 const CFG = QUICK
   ? { warmupMs: 300, runMs: 400, rounds: 3, microRounds: 5, microIters: 8 }
   : { warmupMs: 1500, runMs: 1500, rounds: 7, microRounds: 15, microIters: 24 };
+/** Macaroon verification vs the npm macaroon package and jose (bench/macaroon.ts). */
+const MACAROON_CFG = QUICK ? { warmupMs: 300, runMs: 200, rounds: 5 } : { warmupMs: 1000, runMs: 400, rounds: 15 };
 const runMsOverride = valueOf('--run-ms');
 if (runMsOverride) CFG.runMs = Number(runMsOverride);
 const roundsOverride = valueOf('--rounds');
@@ -434,6 +440,27 @@ async function main(): Promise<void> {
     }
   }
 
+  if (!SKIP_MACAROON) {
+    process.stderr.write('  macaroon verify vs npm macaroon vs jose ...\n');
+    const { results, describe } = await macaroonBenches(MACAROON_CFG);
+    for (const m of results) {
+      const pass = m.ratio >= m.target;
+      rows.push([`${m.name} (ops/s)`, fmt(m.theirs), fmt(m.ours), m.ratio.toFixed(3), `${pass ? 'PASS' : 'MISS'} >=${m.target}`, '', '']);
+      cases.push({
+        name: m.name,
+        unit: `ops/s (plain = the other implementation, ${m.other}; reqauth = ours; ratio = ours / theirs)`,
+        plain: m.theirs,
+        reqauth: m.ours,
+        ratio: m.ratio,
+        target: m.target,
+        pass,
+        rounds: { plain: m.roundsTheirs, reqauth: m.roundsOurs },
+        config: MACAROON_CFG,
+        setup: describe,
+      });
+    }
+  }
+
   const cpus = os.cpus();
   const machine = {
     node: process.version,
@@ -448,7 +475,16 @@ async function main(): Promise<void> {
   };
   const config = { quick: QUICK, ...CFG, maxCallsPerRun: MAX_CALLS_PER_RUN, layout: 'client in this process, plain and reqauth servers as child processes, both up for the whole run' };
   console.log(`\nreqauth bench (${QUICK ? 'quick' : 'full'}): node ${machine.node}, ${machine.cpus} x ${machine.cpuModel}`);
-  console.log(`rounds ${CFG.rounds} x ${CFG.runMs} ms per side per case after ${CFG.warmupMs} ms warm-up; medians; ratio = reqauth / plain (1 MiB rows: sha256 / reqauth)\n`);
+  console.log(`rounds ${CFG.rounds} x ${CFG.runMs} ms per side per case after ${CFG.warmupMs} ms warm-up; medians; ratio = reqauth / plain (1 MiB rows: sha256 / reqauth)`);
+  if (!SKIP_MACAROON) {
+    console.log(
+      `macaroon rows: plain = the OTHER implementation's ops/s (npm macaroon, or jose HS256 JWT), reqauth = ours, ratio = ours / theirs;\n` +
+        `  each op parses the token text and verifies (root with 5 first-party caveats + a third-party caveat, one bound discharge;\n` +
+        `  first-party caveats accepted by exact match, so verification is measured, not a policy); ` +
+        `${MACAROON_CFG.rounds} rounds x ${MACAROON_CFG.runMs} ms per side, rotating order, medians`,
+    );
+  }
+  console.log('');
   console.log(table(rows));
   if (cpuRows.length > 1) console.log(`\n${table(cpuRows)}`);
   const totalSeconds = (performance.now() - started) / 1000;

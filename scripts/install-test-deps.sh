@@ -1,16 +1,34 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the tests use: python3-pymacaroons, an independent macaroon
-# implementation the interop tests run against (under /usr/bin/python3, where Debian's
-# Python packages load). Does nothing when it is already there. Called by `npm test`.
+# Installs the Debian packages the interop tests use, independent macaroon implementations:
+#   python3-pymacaroons            pymacaroons, under /usr/bin/python3 (where Debian's Python
+#                                  packages load): test/macaroon/interop.test.ts
+#   libmacaroons0, libmacaroons-dev  libmacaroons (C), plus gcc and libc6-dev to build the
+#                                  driver at test time: test/macaroon/interop-libmacaroons.test.ts
+# (The npm `macaroon` package is a dev dependency: npm ci installs it.)
+# Idempotent, and does nothing (no apt) when everything is already there. Called by `npm test`.
 set -euo pipefail
-if /usr/bin/python3 -c 'import pymacaroons' 2>/dev/null; then exit 0; fi
+
+have_compiler() { command -v cc >/dev/null 2>&1 || command -v gcc >/dev/null 2>&1; }
+have_libmacaroons() {
+  [ -f /usr/include/macaroons.h ] || return 1
+  local so
+  for so in /usr/lib/*/libmacaroons.so /usr/lib/libmacaroons.so; do [ -e "$so" ] && return 0; done
+  return 1
+}
+
+missing=()
+/usr/bin/python3 -c 'import pymacaroons' 2>/dev/null || missing+=(python3-pymacaroons)
+have_libmacaroons || missing+=(libmacaroons0 libmacaroons-dev)
+have_compiler || missing+=(gcc libc6-dev)
+[ ${#missing[@]} -eq 0 ] && exit 0
+
 sudo=""
 if [ "$(id -u)" != 0 ]; then
   if command -v sudo >/dev/null 2>&1; then sudo="sudo"; else
-    echo "install-test-deps: not root and no sudo: cannot install python3-pymacaroons; its interop tests will be skipped" >&2
+    echo "install-test-deps: not root and no sudo: cannot install ${missing[*]}; their interop tests will be skipped (and fail on CI)" >&2
     exit 0
   fi
 fi
-echo "install-test-deps: installing python3-pymacaroons (apt)" >&2
+echo "install-test-deps: installing ${missing[*]} (apt)" >&2
 $sudo apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq python3-pymacaroons >/dev/null
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null

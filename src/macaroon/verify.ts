@@ -8,7 +8,7 @@
 // Order: all signatures first, then the checker. The checker never sees a caveat of a
 // macaroon whose signature failed, so forged caveats cannot reach application code.
 import { constantTimeEqual } from '../crypto.js';
-import { bindSignature, deriveKey, hash1, nextSignature, openCaveatKey } from './crypto.js';
+import { bindSignatureInto, deriveKey, hash1Into, nextSignatureInto, openCaveatKey, SIGNATURE_BYTES } from './crypto.js';
 import { refuseMacaroon, type MacaroonRefusal } from './errors.js';
 import { withDefaults, type MacaroonLimits } from './limits.js';
 import type { Macaroon } from './macaroon.js';
@@ -46,7 +46,7 @@ export function verifyMacaroon(
   if (discharges.length > l.maxDischarges) return refuseMacaroon('macaroon_oversized', 'too many discharges');
   const byId = new Map<string, number>();
   for (let i = 0; i < discharges.length; i++) {
-    const id = Buffer.from(discharges[i]!.identifier).toString('latin1');
+    const id = latin1(discharges[i]!.identifier);
     if (byId.has(id)) return refuseMacaroon('macaroon_discharge_ambiguous', `discharges ${byId.get(id)} and ${i} share an identifier`);
     byId.set(id, i);
   }
@@ -81,29 +81,32 @@ interface Walk {
 
 /** Verifies one macaroon's chain, then its discharges depth-first; collects first-party caveats. */
 function walk(s: Walk, m: Macaroon, key: Uint8Array, source: CaveatSource): MacaroonRefusal | undefined {
-  const where = source === 'root' ? 'the root' : `discharge ${source}`;
-  // The chain, keeping the signature each third-party caveat's vid was sealed under.
-  const sealedUnder: Uint8Array[] = [];
-  let sig: Uint8Array = hash1(key, m.identifier);
-  for (const c of m.caveats) {
-    sealedUnder.push(sig);
-    sig = nextSignature(sig, c.identifier, c.verificationId);
+  // The chain, in one buffer, keeping a copy of the signature each third-party caveat's vid
+  // was sealed under (first-party caveats need none: nothing is allocated for them).
+  const caveats = m.caveats;
+  const sealedUnder: (Uint8Array | undefined)[] = [];
+  const sig = Buffer.allocUnsafe(SIGNATURE_BYTES);
+  hash1Into(sig, key, m.identifier);
+  for (let i = 0; i < caveats.length; i++) {
+    const c = caveats[i]!;
+    if (c.verificationId !== undefined) sealedUnder[i] = Buffer.from(sig);
+    nextSignatureInto(sig, sig, c.identifier, c.verificationId);
   }
-  const expected = source === 'root' ? sig : bindSignature(s.rootSignature, sig);
-  if (!constantTimeEqual(expected, m.signature)) return refuseMacaroon('macaroon_bad_signature', where);
+  if (source !== 'root') bindSignatureInto(sig, s.rootSignature, sig);
+  if (!constantTimeEqual(sig, m.signature)) return refuseMacaroon('macaroon_bad_signature', whereOf(source));
 
-  for (let i = 0; i < m.caveats.length; i++) {
-    const c = m.caveats[i]!;
+  for (let i = 0; i < caveats.length; i++) {
+    const c = caveats[i]!;
     if (c.verificationId === undefined) {
       s.caveats.push({ predicate: c.identifier, source, index: i });
       continue;
     }
-    const d = s.byId.get(Buffer.from(c.identifier).toString('latin1'));
-    if (d === undefined) return refuseMacaroon('macaroon_discharge_missing', `caveat ${i} of ${where}`);
-    if (s.onPath[d]) return refuseMacaroon('macaroon_discharge_cycle', `caveat ${i} of ${where}`);
-    if (s.used[d]) return refuseMacaroon('macaroon_discharge_reused', `caveat ${i} of ${where}`);
+    const d = s.byId.get(latin1(c.identifier));
+    if (d === undefined) return refuseMacaroon('macaroon_discharge_missing', `caveat ${i} of ${whereOf(source)}`);
+    if (s.onPath[d]) return refuseMacaroon('macaroon_discharge_cycle', `caveat ${i} of ${whereOf(source)}`);
+    if (s.used[d]) return refuseMacaroon('macaroon_discharge_reused', `caveat ${i} of ${whereOf(source)}`);
     const caveatKey = openCaveatKey(sealedUnder[i]!, c.verificationId);
-    if (caveatKey === undefined) return refuseMacaroon('macaroon_bad_caveat_key', `caveat ${i} of ${where}`);
+    if (caveatKey === undefined) return refuseMacaroon('macaroon_bad_caveat_key', `caveat ${i} of ${whereOf(source)}`);
     s.used[d] = true;
     s.onPath[d] = true;
     const refused = walk(s, s.discharges[d]!, caveatKey, d);
@@ -111,4 +114,14 @@ function walk(s: Walk, m: Macaroon, key: Uint8Array, source: CaveatSource): Maca
     if (refused !== undefined) return refused;
   }
   return undefined;
+}
+
+/** Names a macaroon in a refusal (built only when refusing). */
+function whereOf(source: CaveatSource): string {
+  return source === 'root' ? 'the root' : `discharge ${source}`;
+}
+
+/** The bytes as a latin1 string (a Map key), read through a view: no copy. */
+function latin1(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
 }
