@@ -19,3 +19,4 @@ export * from './macaroon-credential';
 export * from './watched-file';
 export * from './macaroon-keyring';
 export * from './macaroon-acceptance';
+export * from './audit-attributes';
