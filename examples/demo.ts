@@ -4,11 +4,23 @@
 // generic message). Nothing to set up; everything stays on 127.0.0.1 and in a temp dir.
 import * as grpc from '@grpc/grpc-js';
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { reqauthClientOptions } from '../interceptors';
-import { ClientCredential, ENVELOPE_KEY, MAC_BYTES, parseCredential, RequestSigner } from '../src';
+import { presentMacaroon, reqauthClientOptions } from '../interceptors';
+import {
+  addFirstPartyCaveat,
+  caveat,
+  ClientCredential,
+  ENVELOPE_KEY,
+  generateMacaroonKeyring,
+  Macaroon,
+  MAC_BYTES,
+  macaroonKeyringToJson,
+  mintUserMacaroon,
+  parseCredential,
+  RequestSigner,
+} from '../src';
 import { capturingInterceptor, Captured, sendRawUnary, tamperingInterceptor, Tampering } from './attacks';
 import { LedgerService, LedgerServiceClient, REPO_ROOT } from './ledger/definition';
 
@@ -36,7 +48,8 @@ function cli(dir: string, ...args: string[]): void {
 
 /** The example server as a child process; collects its audit lines. */
 async function startServer(dir: string): Promise<{ child: ChildProcess; target: string; audit: AuditLine[]; reloads: () => number }> {
-  const child = spawn(process.execPath, [path.join(DIST, 'examples', 'ledger', 'server.js'), '--port', '0', '--keys', 'service.json', '--audience', AUDIENCE, '--audit-json'], {
+  const args = ['--port', '0', '--keys', 'service.json', '--macaroon-keys', 'macaroons.json', '--audience', AUDIENCE, '--audit-json'];
+  const child = spawn(process.execPath, [path.join(DIST, 'examples', 'ledger', 'server.js'), ...args], {
     cwd: dir,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -91,9 +104,9 @@ function replaceBytes(bytes: Buffer, from: string, to: string): Buffer {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function transfer(client: LedgerServiceClient, id: string): Promise<grpc.status> {
+function transfer(client: LedgerServiceClient, id: string, metadata = new grpc.Metadata()): Promise<grpc.status> {
   const transaction = { id, fromAccount: 'acc-alice', toAccount: 'acc-bob', amount: '100', memo: 'rent' };
-  return new Promise((resolve) => client.transfer({ transaction }, (err) => resolve(err ? err.code : grpc.status.OK)));
+  return new Promise((resolve) => client.transfer({ transaction }, metadata, (err) => resolve(err ? err.code : grpc.status.OK)));
 }
 
 function importBatch(client: LedgerServiceClient, id: string): Promise<grpc.status> {
@@ -115,6 +128,10 @@ async function main(): Promise<void> {
     cli(dir, 'derive', '--root', 'root.json', '--audience', AUDIENCE, '--out', 'service.json');
     cli(dir, 'derive', '--root', 'root.json', '--audience', AUDIENCE, '--principal', 'frontend', '--role', 'teller', '--role', 'auditor', '--role', 'importer', '--out', 'frontend.json');
     cli(dir, 'derive', '--root', 'root.json', '--audience', AUDIENCE, '--principal', 'reporting', '--role', 'auditor', '--out', 'reporting.json');
+    // The token service's macaroon keyring, shared with the ledger so it can verify users' macaroons.
+    const macaroonRing = generateMacaroonKeyring();
+    writeFileSync(path.join(dir, 'macaroons.json'), macaroonKeyringToJson(macaroonRing), { mode: 0o600 });
+    console.log('  (token service) macaroon keyring written: macaroons.json');
 
     step('The ledger server, verifying with the service keyring only (no root secret)');
     server = await startServer(dir);
@@ -136,6 +153,14 @@ async function main(): Promise<void> {
       return c;
     };
     const tampered = (t: Tampering) => client(frontend, tamperingInterceptor(t));
+
+    step('A client acting for a user: the token service gave the frontend alice\'s macaroon');
+    let alice = mintUserMacaroon(macaroonRing, 'tokens');
+    for (const c of [caveat.user('alice'), caveat.roles('customer'), caveat.presenter('frontend'), caveat.expires(Date.now() + 15 * 60_000)]) {
+      alice = addFirstPartyCaveat(alice, c);
+    }
+    console.log(`  macaroon caveats: ${alice.caveats.map((c) => Buffer.from(c.identifier).toString()).join('; ')}`);
+    const forAlice = (m: Macaroon) => presentMacaroon({ root: m, discharges: [], presentation: 'possession' });
 
     step('Attacks (the client sees a generic status; the reason is from the server audit)');
     const audit = server.audit;
@@ -193,6 +218,16 @@ async function main(): Promise<void> {
     await attack('clock 10 minutes slow (issued-at too old)', grpc.status.UNAUTHENTICATED, () =>
       transfer(client(new RequestSigner(frontend, { now: () => Date.now() - 600_000 })), 'tx-late'),
     );
+    await attack('frontend pays for alice, proving her macaroon', grpc.status.OK, () => transfer(client(frontend), 'tx-alice', forAlice(alice)));
+    await attack('alice\'s macaroon, expired', grpc.status.PERMISSION_DENIED, () =>
+      transfer(client(frontend), 'tx-alice-late', forAlice(addFirstPartyCaveat(alice, caveat.expires(Date.now() - 1000)))),
+    );
+    await attack('alice\'s macaroon, widened by the holder to bob', grpc.status.PERMISSION_DENIED, () =>
+      transfer(client(frontend), 'tx-alice-bob', forAlice(addFirstPartyCaveat(alice, caveat.user('bob')))),
+    );
+    await attack('alice\'s macaroon presented by another service', grpc.status.PERMISSION_DENIED, () =>
+      new Promise((resolve) => client(reporting).getBalance({ account: 'acc-alice' }, forAlice(alice), (err) => resolve(err ? err.code : grpc.status.OK))),
+    );
     await attack('client stream with a message dropped', grpc.status.UNAUTHENTICATED, () =>
       importBatch(tampered({ message: (bytes, i) => (i === 1 ? null : bytes) }), 'batch-drop'),
     );
@@ -206,6 +241,15 @@ async function main(): Promise<void> {
     for (let i = 0; i < 50 && server.reloads() === reloadsBefore; i++) await sleep(100);
     await attack('revoked principal', grpc.status.UNAUTHENTICATED, () => transfer(client(frontend), 'tx-revoked'));
     await attack('another principal is unaffected', grpc.status.OK, () =>
+      new Promise((resolve) => client(reporting).getBalance({ account: 'acc-alice' }, (err) => resolve(err ? err.code : grpc.status.OK))),
+    );
+
+    step('Revoking a key: deny the key id every credential here was issued under');
+    const keyId = frontend.keyId;
+    const reloadsBeforeKey = server.reloads();
+    cli(dir, 'revoke', '--root', 'service.json', '--key-id', keyId);
+    for (let i = 0; i < 50 && server.reloads() === reloadsBeforeKey; i++) await sleep(100);
+    await attack('a credential under the revoked key', grpc.status.UNAUTHENTICATED, () =>
       new Promise((resolve) => client(reporting).getBalance({ account: 'acc-alice' }, (err) => resolve(err ? err.code : grpc.status.OK))),
     );
 

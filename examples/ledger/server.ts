@@ -1,6 +1,6 @@
 // The example ledger server behind reqauth.
 //
-//   npm run example:server -- --port 50051 --keys root.json --audience ledger
+//   npm run example:server -- --port 50051 --keys root.json --audience ledger [--macaroon-keys macaroons.json]
 //
 // --keys takes a root keyring or a service keyring (`reqauth derive --audience A --out F`,
 // the recommended form: the server then never holds the root secret). The file is watched:
@@ -9,7 +9,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { parseArgs } from 'node:util';
 import { ReqauthServer } from '../../interceptors';
-import { AuditEvent, KeyringFile, policyFromServiceDefinition } from '../../src';
+import { AuditEvent, KeyringFile, macaroonAcceptance, macaroonKeys, parseMacaroonKeyring, policyFromServiceDefinition, WatchedFile } from '../../src';
 import { LedgerService } from './definition';
 import { createLedger } from './service';
 
@@ -22,6 +22,8 @@ export async function startLedgerServer(options: {
   port: number;
   host?: string;
   keysPath: string;
+  /** A macaroon keyring (reqauth-macaroon-keyring/v1), to accept users' macaroons. */
+  macaroonKeysPath?: string;
   audience: string;
   audit: (event: AuditEvent) => void;
   onKeyringError?: (err: Error) => void;
@@ -33,7 +35,18 @@ export async function startLedgerServer(options: {
     ...(options.onKeyringError ? { onError: options.onKeyringError } : {}),
     ...(options.onKeyringReload ? { onReload: options.onKeyringReload } : {}),
   });
-  const auth = new ReqauthServer({ keys, policy: policyFromServiceDefinition(LedgerService.service), audit: options.audit });
+  const macaroonFile = options.macaroonKeysPath
+    ? new WatchedFile(options.macaroonKeysPath, (text) => macaroonKeys(parseMacaroonKeyring(text)), {
+        pollIntervalMs: 200,
+        ...(options.onKeyringError ? { onError: options.onKeyringError } : {}),
+      })
+    : undefined;
+  const auth = new ReqauthServer({
+    keys,
+    policy: policyFromServiceDefinition(LedgerService.service),
+    audit: options.audit,
+    ...(macaroonFile ? { macaroons: macaroonAcceptance({ keys: macaroonFile }) } : {}),
+  });
   const server = new grpc.Server({ interceptors: [auth.interceptor] });
   server.addService(auth.wrapService(LedgerService.service), createLedger().handlers);
   const address = `${options.host ?? '127.0.0.1'}:${options.port}`;
@@ -45,13 +58,15 @@ export async function startLedgerServer(options: {
     close: () =>
       new Promise<void>((resolve) => {
         keys.close();
+        macaroonFile?.close();
         server.tryShutdown(() => resolve());
       }),
   };
 }
 
 export function formatAudit(e: AuditEvent): string {
-  const who = e.claims ? `${e.claims.principal}${e.claims.onBehalfOf ? ` for ${e.claims.onBehalfOf}` : ''} [${e.claims.roles.join(',')}]` : '(unauthenticated)';
+  const user = e.claims?.onBehalfOf ? ` for ${e.claims.onBehalfOf}${e.claims.userVerified ? ' (proven)' : ''}` : '';
+  const who = e.claims ? `${e.claims.principal}${user} [${e.claims.roles.join(',')}]` : '(unauthenticated)';
   return `${e.decision === 'allow' ? 'ALLOW' : 'DENY '} ${e.method} ${who}${e.reason ? ` reason=${e.reason}` : ''}`;
 }
 
@@ -61,12 +76,13 @@ async function main(): Promise<void> {
       port: { type: 'string', default: '50051' },
       host: { type: 'string', default: '127.0.0.1' },
       keys: { type: 'string' },
+      'macaroon-keys': { type: 'string' },
       audience: { type: 'string', default: 'ledger' },
       'audit-json': { type: 'boolean', default: false },
     },
   });
   if (!values.keys) {
-    console.error('usage: example:server -- --port N --keys root.json|service.json --audience A [--audit-json]');
+    console.error('usage: example:server -- --port N --keys root.json|service.json --audience A [--macaroon-keys F] [--audit-json]');
     process.exit(2);
   }
   const json = values['audit-json'];
@@ -74,8 +90,9 @@ async function main(): Promise<void> {
     port: Number(values.port),
     host: values.host,
     keysPath: values.keys,
+    ...(values['macaroon-keys'] ? { macaroonKeysPath: values['macaroon-keys'] } : {}),
     audience: values.audience,
-    audit: (e) => console.log(json ? JSON.stringify({ ...e, claims: e.claims && { ...e.claims, credential: undefined } }) : formatAudit(e)),
+    audit: (e) => console.log(json ? JSON.stringify(e) : formatAudit(e)),
     onKeyringError: (err) => console.error(`keyring reload failed, keeping previous keys: ${err.message}`),
     onKeyringReload: () => console.error('keyring reloaded'),
   });
