@@ -91,6 +91,11 @@ export interface Refusal {
   readonly reason: ReasonCode;
   /** Set for `expired` and `issued_in_future`, so the client can correct its clock offset. */
   readonly serverTimeMs?: number;
+  /**
+   * Set when the request was refused after its MAC verified: the envelope's authenticated
+   * facts, for the audit (who was refused). Never sent to the client.
+   */
+  readonly claims?: import('./verifier').Claims;
 }
 
 export function refuse(reason: ReasonCode, serverTimeMs?: number): Refusal {

@@ -186,16 +186,18 @@ export class RequestVerifier {
     if (!key.verify(mac, LABELS.requestMac, envelopeBytes)) return refuse('bad_mac');
 
     // 4. Authenticated from here on.
-    if (keys.isPrincipalDenied(env.principal)) return refuse('revoked_principal');
+    // Refusals from here on are of an authenticated request: the audit learns whose.
+    const after = (reason: ReasonCode, serverTimeMs?: number): Refusal => refuseAuthenticated(reason, env, serverTimeMs);
+    if (keys.isPrincipalDenied(env.principal)) return after('revoked_principal');
     const now = this.now();
-    if (env.issuedAtMs < now - this.maxAgeMs) return refuse('expired', now);
-    if (env.issuedAtMs > now + this.maxFutureMs) return refuse('issued_in_future', now);
+    if (env.issuedAtMs < now - this.maxAgeMs) return after('expired', now);
+    if (env.issuedAtMs > now + this.maxFutureMs) return after('issued_in_future', now);
 
     // The macaroon: its discharges, revocation, then its caveats against this request.
     let proven: Proven = NOTHING_PROVEN;
     if (macaroon) {
       const outcome = this.checkMacaroon(macaroon, env, now);
-      if (!outcome.ok) return outcome;
+      if (!outcome.ok) return after(outcome.reason);
       proven = outcome;
     }
 
@@ -209,12 +211,12 @@ export class RequestVerifier {
     try {
       verdict = this.replay.checkAndRemember(replayKey, expiresAt);
     } catch {
-      return refuse('replay_cache_unavailable');
+      return after('replay_cache_unavailable');
     }
     if (typeof verdict === 'string') return replayOutcome(verdict, header);
     return verdict.then(
       (v) => replayOutcome(v, header),
-      () => refuse('replay_cache_unavailable'),
+      () => after('replay_cache_unavailable'),
     );
   }
 
@@ -276,7 +278,13 @@ export class RequestVerifier {
 
 function replayOutcome(verdict: ReplayVerdict, header: VerifiedHeader): HeaderVerdict {
   if (verdict === 'fresh') return { ok: true, header };
-  return refuse(verdict === 'replayed' ? 'replayed_nonce' : 'nonce_forgotten');
+  return { ok: false, reason: verdict === 'replayed' ? 'replayed_nonce' : 'nonce_forgotten', claims: header.claims };
+}
+
+/** A refusal of a request whose MAC verified: with its authenticated (unproven-user) facts. */
+function refuseAuthenticated(reason: ReasonCode, env: Envelope, serverTimeMs?: number): Refusal {
+  const claims = claimsOf(env, NOTHING_PROVEN);
+  return serverTimeMs === undefined ? { ok: false, reason, claims } : { ok: false, reason, serverTimeMs, claims };
 }
 
 interface Proven {

@@ -196,6 +196,9 @@ describe('reqauth macaroon CLI', function () {
   });
 
   it('a token changed by one character fails, unless only the (unsigned) location hint changed', function () {
+    // Sampled positions: every single-byte change is the library's property test
+    // (test/macaroon/properties.test.ts); here the CLI's exit codes are what is checked.
+    this.timeout(60_000);
     // Classic macaroons do not sign locations (libmacaroons, pymacaroons, go-macaroon alike):
     // a change there is a different hint on the same macaroon, and still verifies.
     const signed = (t: string) => {
@@ -204,7 +207,7 @@ describe('reqauth macaroon CLI', function () {
     };
     const original = signed(alice);
     let refused = 0;
-    const positions = [...Array.from({ length: Math.ceil(alice.length / 11) }, (_, k) => k * 11), alice.length - 1];
+    const positions = [...Array.from({ length: Math.ceil(alice.length / 37) }, (_, k) => k * 37), alice.length - 1];
     for (const i of positions) {
       const changed = alice.slice(0, i) + (alice[i] === 'A' ? 'B' : 'A') + alice.slice(i + 1);
       const r = run(verifyArgs(changed, ...context));

@@ -149,7 +149,7 @@ for (const v of file.vectors) {
       const verifier = new RequestVerifier({ keys: staticKeySource(ring, i.audience), now, replayCache: new MemoryReplayCache({ now }) });
       const verdict = await verifier.verifyHeader(pair(unhex(v.envelope_hex), unhex(v.mac_hex)), i.method, v.kind === 'unary');
       if (i.credential_hex !== '') return void expect(verdict).to.deep.equal({ ok: false, reason: 'credential_not_accepted' });
-      expect(verdict).to.deep.equal({ ok: false, reason: 'expired', serverTimeMs: i.issued_at_ms + 120_001 });
+      expect(verdict).to.deep.include({ ok: false, reason: 'expired', serverTimeMs: i.issued_at_ms + 120_001 });
     });
   });
 }
