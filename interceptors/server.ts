@@ -20,6 +20,7 @@ import {
   ServiceDefinition,
 } from '@grpc/grpc-js';
 import {
+  AuditEvent,
   AuditHook,
   Claims,
   ENVELOPE_KEY,
@@ -37,6 +38,7 @@ import {
 } from '../src';
 import { attachClaims } from './claims';
 import { statusFor } from './status';
+import { CallTelemetry, ReqauthTelemetryOptions, Telemetry } from './telemetry';
 
 /** The exact bytes of a received request message, before decoding. */
 export class RawMessage {
@@ -54,6 +56,8 @@ export interface ReqauthServerOptions {
   macaroons?: RequestVerifierOptions['macaroons'];
   /** Every decision, with its precise reason (spec §8). */
   audit?: AuditHook;
+  /** Where decisions go as OpenTelemetry spans and metrics (interceptors/telemetry.ts). */
+  telemetry?: ReqauthTelemetryOptions;
   now?: () => number;
 }
 
@@ -71,12 +75,15 @@ export class ReqauthServer {
   private readonly methods = new Map<string, WrappedMethod>();
   private readonly audit: AuditHook | undefined;
   private readonly now: () => number;
+  /** @internal */
+  readonly telemetry: Telemetry;
 
   constructor(options: ReqauthServerOptions) {
     this.verifier = new RequestVerifier(options);
     this.policy = options.policy;
     this.audit = options.audit;
     this.now = options.now ?? Date.now;
+    this.telemetry = new Telemetry(options.telemetry);
   }
 
   /**
@@ -102,9 +109,8 @@ export class ReqauthServer {
   };
 
   /** @internal */
-  record(path: string, claims: Claims | undefined, refusal: Refusal | undefined, call: ServerInterceptingCallInterface): void {
-    if (!this.audit) return;
-    this.audit({
+  record(path: string, claims: Claims | undefined, refusal: Refusal | undefined, call: ServerInterceptingCallInterface, telemetry?: CallTelemetry): void {
+    const event: AuditEvent = {
       decision: refusal ? 'deny' : 'allow',
       reason: refusal?.reason,
       method: path,
@@ -112,7 +118,14 @@ export class ReqauthServer {
       public: false,
       timeMs: this.now(),
       peer: call.getPeer(),
-    });
+    };
+    // An allow is traced only once audited: an audit hook that throws turns it into a refusal.
+    try {
+      this.audit?.(event);
+    } finally {
+      if (refusal) telemetry?.decided(event);
+    }
+    if (!refusal) telemetry?.decided(event);
   }
 }
 
@@ -158,6 +171,8 @@ class VerifyingCall extends ServerInterceptingCall {
   private done = false;
   /** The read this call made for the handler before releasing its metadata (single-message calls). */
   private readAhead = false;
+  private handlerCancelled = false;
+  private telemetry: CallTelemetry | undefined;
 
   constructor(
     private readonly inner: ServerInterceptingCallInterface,
@@ -176,7 +191,7 @@ class VerifyingCall extends ServerInterceptingCall {
       onReceiveHalfClose: () => this.guard(() => this.onHalfClose()),
       onCancel: () => {
         this.done = true;
-        down.onCancel();
+        this.cancelHandler();
       },
     });
   }
@@ -194,6 +209,7 @@ class VerifyingCall extends ServerInterceptingCall {
   }
 
   private onMetadata(md: Metadata): void {
+    this.telemetry = this.server.telemetry.start(md);
     if (!this.method) return this.refuse('unwrapped_service');
     this.metadata = md;
     const singleMessage = this.method.singleMessage;
@@ -277,7 +293,7 @@ class VerifyingCall extends ServerInterceptingCall {
     md.remove(ENVELOPE_KEY);
     attachClaims(md, claims, this.header!.delegated);
     this.released = true;
-    this.server.record(this.path, claims, undefined, this.inner);
+    this.server.record(this.path, claims, undefined, this.inner, this.telemetry);
     this.down!.onReceiveMetadata(md);
   }
 
@@ -300,14 +316,22 @@ class VerifyingCall extends ServerInterceptingCall {
     }
   }
 
-  private refuse(reason: ReasonCode, refusal: Refusal = refuse(reason), claims = this.header?.claims): void {
+  private refuse(reason: ReasonCode, refusal: Refusal = refuse(reason), claims = refusal.claims ?? this.header?.claims): void {
     if (this.done) return;
     this.done = true;
     try {
-      this.server.record(this.path, claims, refusal, this.inner);
+      this.server.record(this.path, claims, refusal, this.inner, this.telemetry);
     } finally {
       this.inner.sendStatus(statusFor(refusal));
+      // A handler already running (a request stream refused midway) learns its call is over.
+      if (this.released) this.cancelHandler();
     }
+  }
+
+  private cancelHandler(): void {
+    if (this.handlerCancelled) return;
+    this.handlerCancelled = true;
+    this.down?.onCancel();
   }
 }
 
