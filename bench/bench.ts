@@ -1,8 +1,9 @@
 // `npm run bench [-- --quick]`: plain grpc-js vs grpc-js with reqauth, on the example
 // ledger service over 127.0.0.1, plus reqauth's signing and verifying work on 1 MiB against
 // one SHA-256 pass, plus macaroon verification against the npm `macaroon` package and jose
-// HS256 JWTs (bench/macaroon.ts; `--no-macaroon` skips it). Prints a table and writes
-// bench/results.json.
+// HS256 JWTs (bench/macaroon.ts; `--no-macaroon` skips it), plus the audit store's queries
+// at 1M rows (200k with --quick) against full scans (bench/audit-store.ts; `--no-audit`
+// skips it). Prints a table and writes bench/results.json.
 //
 // Layout: this process is the client; the servers are child processes (bench/server.ts), so
 // on a 2-core machine client and server each get a core.
@@ -39,6 +40,7 @@ import {
 } from '../src';
 import { AUDIENCE } from './server';
 import { macaroonBenches } from './macaroon';
+import { AUDIT_BENCH_CFG, auditStoreBench, AuditBenchResult } from './audit-store';
 
 // ------------------------------------------------------------------ configuration
 
@@ -49,6 +51,7 @@ const ONLY = valueOf('--only');
 const SKIP_MICRO = argv.includes('--no-micro');
 const SKIP_UNARY = argv.includes('--no-unary');
 const SKIP_MACAROON = argv.includes('--no-macaroon');
+const SKIP_AUDIT = argv.includes('--no-audit');
 
 function valueOf(flag: string): string | undefined {
   const i = argv.indexOf(flag);
@@ -68,6 +71,8 @@ if (roundsOverride) CFG.rounds = Number(roundsOverride);
 /** Calls per measured run, whatever the time: bounds memory (latency samples) and work. */
 const MAX_CALLS_PER_RUN = 400_000;
 const TARGET_RATIO = 0.9;
+/** A filtered audit query must answer in well under a second: this is the bar. */
+const AUDIT_TARGET_MS = 100;
 const PRINCIPAL = 'bench-client';
 const ROLES = ['teller']; // Transfer's (reqauth.v1.access) rule allows role "teller"
 const TRANSFER_PATH = '/ledger.v1.LedgerService/Transfer';
@@ -461,6 +466,32 @@ async function main(): Promise<void> {
     }
   }
 
+  let audit: AuditBenchResult | undefined;
+  if (!SKIP_AUDIT) {
+    const auditCfg = QUICK ? AUDIT_BENCH_CFG.quick : AUDIT_BENCH_CFG.full;
+    process.stderr.write(`  audit store: ${auditCfg.rows.toLocaleString('en-US')} rows, queries vs full scan ...\n`);
+    audit = auditStoreBench(auditCfg, (line) => process.stderr.write(line + '\n'));
+    for (const q of audit.queries) {
+      const ratio = q.fullScanMs / q.indexedMs;
+      const pass = q.indexedMs < AUDIT_TARGET_MS;
+      rows.push([`audit ${q.name} (ms/query)`, q.fullScanMs.toFixed(1), q.indexedMs.toFixed(3), ratio.toFixed(0), `${pass ? 'PASS' : 'MISS'} <${AUDIT_TARGET_MS}ms`, '', '']);
+      cases.push({
+        name: `audit ${q.name}`,
+        unit: `ms/query over ${audit.fill.rows} rows, newest first, limit 100 (plain = the same SQL forced to a full scan, NOT INDEXED; reqauth = AuditStore.query with its indexes; ratio = full scan / indexed; pass = indexed under ${AUDIT_TARGET_MS} ms)`,
+        plain: q.fullScanMs,
+        reqauth: q.indexedMs,
+        ratio,
+        targetMs: AUDIT_TARGET_MS,
+        pass,
+        rows: audit.fill.rows,
+        rowsReturned: q.rowsReturned,
+        query: q.query,
+        plan: q.plan,
+        rounds: { plain: q.fullScanRuns, reqauth: q.indexedRuns },
+      });
+    }
+  }
+
   const cpus = os.cpus();
   const machine = {
     node: process.version,
@@ -484,6 +515,13 @@ async function main(): Promise<void> {
         `${MACAROON_CFG.rounds} rounds x ${MACAROON_CFG.runMs} ms per side, rotating order, medians`,
     );
   }
+  if (audit) {
+    const f = audit.fill;
+    console.log(
+      `audit rows: ${f.rows.toLocaleString('en-US')} decisions in a temp store (filled in ${f.seconds.toFixed(1)} s, ${fmt(f.rowsPerSec)} rows/s, ${(f.dbBytes / 1048576).toFixed(0)} MiB); ` +
+        `plain = full-scan ms, reqauth = indexed ms (median of ${audit.config.scanRuns} / ${audit.config.runs}), ratio = full scan / indexed`,
+    );
+  }
   console.log('');
   console.log(table(rows));
   if (cpuRows.length > 1) console.log(`\n${table(cpuRows)}`);
@@ -491,7 +529,8 @@ async function main(): Promise<void> {
   console.log(`\n(${totalSeconds.toFixed(1)} s)`);
 
   const out = path.join(REPO_ROOT, 'bench', 'results.json');
-  fs.writeFileSync(out, JSON.stringify({ machine, config, date: new Date().toISOString(), seconds: totalSeconds, cases }, null, 2) + '\n');
+  const auditFill = audit ? { config: audit.config, fill: audit.fill } : undefined;
+  fs.writeFileSync(out, JSON.stringify({ machine, config, date: new Date().toISOString(), seconds: totalSeconds, cases, audit: auditFill }, null, 2) + '\n');
   console.log(`wrote ${path.relative(process.cwd(), out) || out}`);
 }
 

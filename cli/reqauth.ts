@@ -3,6 +3,7 @@
 // Exit codes: 0 success, 1 runtime failure, 2 usage error. Nothing printed ever contains a
 // secret, key or MAC, except the macaroon `macaroon mint|discharge` was asked to print.
 import { ReqauthConfigError } from '../src';
+import { audit } from './audit';
 import { CliError, Command, Io, parseCommandArgs, UsageError } from './common';
 import { derive } from './derive';
 import { FORMATS } from './formats';
@@ -14,7 +15,7 @@ import { retire } from './retire';
 import { revoke } from './revoke';
 import { rotate } from './rotate';
 
-const COMMANDS: readonly Command[] = [keygen, derive, rotate, retire, revoke, inspect];
+const COMMANDS: readonly Command[] = [keygen, derive, rotate, retire, revoke, inspect, audit];
 
 /** Commands under one name: `reqauth GROUP COMMAND [options]`. */
 interface CommandGroup {
