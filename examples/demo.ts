@@ -26,6 +26,16 @@ import { LedgerService, LedgerServiceClient, REPO_ROOT } from './ledger/definiti
 
 const DIST = path.join(REPO_ROOT, 'dist');
 const CLI = path.join(DIST, 'cli', 'reqauth.js');
+/** OpenTelemetry from the standard variables, loaded before grpc-js in each child process. */
+const OTEL_PRELOAD = ['--require', path.join(DIST, 'examples', 'otel-preload.js')];
+const SERVICE_NAME = process.env['OTEL_SERVICE_NAME'] ?? 'ledger';
+
+/** The environment of a child process: the user's OTEL_* settings, its own service name. */
+function childEnv(serviceName: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, OTEL_SERVICE_NAME: serviceName, ...extra };
+  if (!extra['REQAUTH_AUDIT_DB']) delete env['REQAUTH_AUDIT_DB'];
+  return env;
+}
 const AUDIENCE = 'ledger';
 const TRANSFER = '/ledger.v1.LedgerService/Transfer';
 
@@ -49,9 +59,11 @@ function cli(dir: string, ...args: string[]): void {
 /** The example server as a child process; collects its audit lines. */
 async function startServer(dir: string): Promise<{ child: ChildProcess; target: string; audit: AuditLine[]; reloads: () => number }> {
   const args = ['--port', '0', '--keys', 'service.json', '--macaroon-keys', 'macaroons.json', '--audience', AUDIENCE, '--audit-json'];
-  const child = spawn(process.execPath, [path.join(DIST, 'examples', 'ledger', 'server.js'), ...args], {
+  const child = spawn(process.execPath, [...OTEL_PRELOAD, path.join(DIST, 'examples', 'ledger', 'server.js'), ...args], {
     cwd: dir,
     stdio: ['ignore', 'pipe', 'pipe'],
+    // The server's decisions go to the embedded audit store as spans end (examples/otel-preload.ts).
+    env: childEnv(SERVICE_NAME, { REQAUTH_AUDIT_DB: path.join(dir, 'audit.db') }),
   });
   const audit: AuditLine[] = [];
   let reloads = 0;
@@ -83,7 +95,7 @@ async function startServer(dir: string): Promise<{ child: ChildProcess; target: 
 function runClient(dir: string, target: string, credentials: string, user: string): Promise<number> {
   const args = [path.join(DIST, 'examples', 'ledger', 'client.js'), '--target', target, '--credentials', credentials, '--on-behalf-of', user];
   console.log(`$ npm run example:client -- --target ${target} --credentials ${credentials} --on-behalf-of ${user}`);
-  const child = spawn(process.execPath, args, { cwd: dir, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...OTEL_PRELOAD, ...args], { cwd: dir, stdio: ['ignore', 'pipe', 'inherit'], env: childEnv(`${SERVICE_NAME}-client`) });
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
   return new Promise((resolve) =>
@@ -257,6 +269,14 @@ async function main(): Promise<void> {
     const allowed = audit.filter((a) => a.decision === 'allow').length;
     const denied = audit.filter((a) => a.decision === 'deny');
     console.log(`  ${allowed} allowed, ${denied.length} denied: ${[...new Set(denied.map((a) => a.reason))].join(', ')}`);
+
+    step('The audit, from the embedded store (OpenTelemetry spans -> SQLite), with trace ids');
+    cli(dir, 'audit', '--db', 'audit.db', '--since', '1h', '--limit', '50');
+    step('Who was refused, and why: alice\'s calls');
+    cli(dir, 'audit', '--db', 'audit.db', '--user', 'alice');
+    if (process.env['OTEL_EXPORTER_OTLP_ENDPOINT'] || process.env['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT']) {
+      console.log(`  traces were also exported over OTLP; in Jaeger search service ${SERVICE_NAME}, tags: user.id=alice reqauth.decision=deny`);
+    }
 
     const failed = rows.filter((r) => !r.ok);
     console.log(`\n${clientExit === 0 ? 'honest client: all calls OK' : 'honest client FAILED'}; attacks: ${rows.length - failed.length}/${rows.length} as expected`);
