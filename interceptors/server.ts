@@ -13,11 +13,14 @@
 //   interceptor holds metadata until verification is done, pulling the message itself.
 import {
   Metadata,
+  Server,
   ServerInterceptingCall,
   ServerInterceptingCallInterface,
   ServerInterceptor,
   ServerMethodDefinition,
   ServiceDefinition,
+  UntypedHandleCall,
+  UntypedServiceImplementation,
 } from '@grpc/grpc-js';
 import {
   AuditEvent,
@@ -36,9 +39,9 @@ import {
   StreamVerifier,
   VerifiedHeader,
 } from '../src';
-import { attachClaims } from './claims';
+import { attachClaims, getClaims } from './claims';
 import { statusFor } from './status';
-import { CallTelemetry, ReqauthTelemetryOptions, Telemetry } from './telemetry';
+import { annotateActiveSpan, CallTelemetry, ReqauthTelemetryOptions, Telemetry } from './telemetry';
 
 /** The exact bytes of a received request message, before decoding. */
 export class RawMessage {
@@ -98,6 +101,23 @@ export class ReqauthServer {
       wrapped[name] = { ...m, requestDeserialize: (bytes: Buffer) => new RawMessage(bytes) };
     }
     return wrapped as unknown as D;
+  }
+
+  /**
+   * Adds a service to `server`: `wrapService(definition)` for the exact bytes, and each
+   * handler wrapped so that the span active when it runs — the server span
+   * @opentelemetry/instrumentation-grpc starts around the handler — carries the decision's
+   * attributes too (interceptors/telemetry.ts explains why reqauth cannot reach it earlier).
+   */
+  addService(server: Server, definition: ServiceDefinition, implementation: UntypedServiceImplementation): void {
+    const handlers: UntypedServiceImplementation = {};
+    for (const [name, method] of Object.entries(definition)) {
+      const m = method as ServerMethodDefinition<unknown, unknown> & { originalName?: string };
+      const handler = implementation[name] ?? (m.originalName ? implementation[m.originalName] : undefined);
+      if (!handler) continue; // grpc-js answers UNIMPLEMENTED, as it would without reqauth
+      handlers[name] = annotatingHandler(handler, m.path, this.now) as UntypedHandleCall;
+    }
+    server.addService(this.wrapService(definition), handlers);
   }
 
   /** Install in `new grpc.Server({ interceptors: [...] })`, last in the list (closest to handlers). */
@@ -333,6 +353,16 @@ class VerifyingCall extends ServerInterceptingCall {
     this.handlerCancelled = true;
     this.down?.onCancel();
   }
+}
+
+/** A handler that first records the verified claims on the span active around it. */
+function annotatingHandler(handler: UntypedHandleCall, path: string, now: () => number): (...args: unknown[]) => unknown {
+  const call = handler as unknown as (...args: unknown[]) => unknown;
+  return function (this: unknown, ...args: unknown[]) {
+    const claims = getClaims(args[0] as { metadata: Metadata });
+    if (claims) annotateActiveSpan({ decision: 'allow', reason: undefined, method: path, claims, public: false, timeMs: now(), peer: undefined });
+    return call.apply(this, args);
+  };
 }
 
 const FAILED = Symbol('decode failed');

@@ -21,8 +21,9 @@
 //   service's own) is the call's server span; reqauth's is a step before it, so INTERNAL.
 //   Before releasing the call, reqauth writes its span's context into the metadata handed
 //   to the handler, so the instrumentation's server span (and everything the handler
-//   traces) is reqauth's span's child: the decision's attributes sit on that span's
-//   direct parent, in the same trace, never on an unrelated span.
+//   traces) is reqauth's span's child. Services added with ReqauthServer.addService also
+//   get the attributes on the instrumentation's span itself: a wrapper around each handler
+//   sets them on the span active when the handler runs (annotateActiveSpan).
 // - A request stream can be refused after it was allowed (a bad tag, a truncated stream):
 //   that refusal is a second span, INTERNAL, child of the first.
 //
@@ -217,5 +218,24 @@ export class CallTelemetry {
     }
     // A later refusal of an allowed stream is not a verification latency.
     this.telemetry.measure(event, first ? (now - this.startTime) / 1000 : undefined);
+  }
+}
+
+/**
+ * Records an allowed call's claims on the span active where this runs: used inside the
+ * handler (ReqauthServer.addService), where the active span is the handler's server span.
+ * Without `reqauth.decision`: the decision is reqauth's own span's, and the audit store keeps
+ * one row per decision by storing only spans that carry it. No-op without an SDK; never throws.
+ */
+export function annotateActiveSpan(event: AuditEvent): void {
+  try {
+    const span = trace.getActiveSpan();
+    if (!span?.isRecording()) return;
+    const attributes = auditAttributes(event);
+    delete attributes[ATTR.decision];
+    delete attributes[ATTR.reason];
+    span.setAttributes(attributes as Attributes);
+  } catch {
+    // telemetry never changes what a call does
   }
 }

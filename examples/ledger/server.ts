@@ -48,7 +48,7 @@ export async function startLedgerServer(options: {
     ...(macaroonFile ? { macaroons: macaroonAcceptance({ keys: macaroonFile }) } : {}),
   });
   const server = new grpc.Server({ interceptors: [auth.interceptor] });
-  server.addService(auth.wrapService(LedgerService.service), createLedger().handlers);
+  auth.addService(server, LedgerService.service, createLedger().handlers);
   const address = `${options.host ?? '127.0.0.1'}:${options.port}`;
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),

@@ -183,7 +183,7 @@ describe('OpenTelemetry: every reqauth decision on a span and in metrics (real S
       }
     });
 
-    it("an allowed call of each kind: the instrumentation's server span is reqauth's span's child", () => {
+    it("an allowed call of each kind: the instrumentation's server span is reqauth's span's child and carries the claims", () => {
       for (const c of allowed().filter((x) => x.decisions.length === 1)) {
         const client = clientSpan(c);
         const [span] = reqauthSpans(c);
@@ -191,6 +191,10 @@ describe('OpenTelemetry: every reqauth decision on a span and in metrics (real S
         const server = instrumentationServerSpans(c);
         expect(server, `${c.label}: instrumentation server spans`).to.have.length(1);
         expect(server[0]!.parentSpanId, `${c.label}: parent of the handler's span`).to.equal(span!.spanId);
+        // ReqauthServer.addService: the handler's own server span carries the claims too, but
+        // not the decision, which is reqauth's span's (the audit store keeps one row each).
+        expect(server[0]!.attributes, `${c.label}: claims on the handler's span`).to.include({ [ATTR.principal]: span!.attributes[ATTR.principal] });
+        expect(server[0]!.attributes, `${c.label}: no decision on the handler's span`).to.not.have.property(ATTR.decision);
       }
     });
 

@@ -66,7 +66,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     ...options.server,
   });
   const server = new grpc.Server({ interceptors: [auth.interceptor] });
-  server.addService(auth.wrapService(LedgerService.service), observeRequestStreams(ledger.handlers, streamEvents));
+  auth.addService(server, LedgerService.service, observeRequestStreams(ledger.handlers, streamEvents));
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync('127.0.0.1:0', options.serverCredentials ?? grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
   );
