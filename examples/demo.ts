@@ -7,7 +7,7 @@ import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { presentMacaroon, reqauthClientOptions } from '../interceptors';
+import { onBehalfOf, presentMacaroon, reqauthClientOptions } from '../interceptors';
 import {
   addFirstPartyCaveat,
   caveat,
@@ -172,7 +172,9 @@ async function main(): Promise<void> {
       alice = addFirstPartyCaveat(alice, c);
     }
     console.log(`  macaroon caveats: ${alice.caveats.map((c) => Buffer.from(c.identifier).toString()).join('; ')}`);
-    const forAlice = (m: Macaroon) => presentMacaroon({ root: m, discharges: [], presentation: 'possession' });
+    // The call names alice in the envelope too, so even a refused call is audited as hers
+    // (asserted: the refusal means the macaroon did not prove it).
+    const forAlice = (m: Macaroon) => presentMacaroon({ root: m, discharges: [], presentation: 'possession' }, onBehalfOf('alice'));
 
     step('Attacks (the client sees a generic status; the reason is from the server audit)');
     const audit = server.audit;
@@ -272,8 +274,8 @@ async function main(): Promise<void> {
 
     step('The audit, from the embedded store (OpenTelemetry spans -> SQLite), with trace ids');
     cli(dir, 'audit', '--db', 'audit.db', '--since', '1h', '--limit', '50');
-    step('Who was refused, and why: alice\'s calls');
-    cli(dir, 'audit', '--db', 'audit.db', '--user', 'alice');
+    step('Who was refused, and why: alice\'s refused calls');
+    cli(dir, 'audit', '--db', 'audit.db', '--user', 'alice', '--decision', 'deny');
     if (process.env['OTEL_EXPORTER_OTLP_ENDPOINT'] || process.env['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT']) {
       console.log(`  traces were also exported over OTLP; in Jaeger search service ${SERVICE_NAME}, tags: user.id=alice reqauth.decision=deny`);
     }

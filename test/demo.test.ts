@@ -23,5 +23,6 @@ describe('npm run demo', function () {
     // The audit table comes from the embedded store: refusals with reasons and trace ids.
     expect(r.stdout).to.match(/deny\s+replayed_nonce\s+frontend\s.*\s[0-9a-f]{32}\n/);
     expect(r.stdout).to.match(/allow\s+-\s+frontend\s+alice\s/);
+    expect(r.stdout).to.match(/deny\s+caveat_failed\s+frontend\s+alice\s/);
   });
 });
