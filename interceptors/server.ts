@@ -106,8 +106,8 @@ export class ReqauthServer {
   /**
    * Adds a service to `server`: `wrapService(definition)` for the exact bytes, and each
    * handler wrapped so that the span active when it runs — the server span
-   * @opentelemetry/instrumentation-grpc starts around the handler — carries the decision's
-   * attributes too (interceptors/telemetry.ts explains why reqauth cannot reach it earlier).
+   * @opentelemetry/instrumentation-grpc starts around the handler — carries the verified
+   * claims too (interceptors/telemetry.ts explains why reqauth cannot reach it earlier).
    */
   addService(server: Server, definition: ServiceDefinition, implementation: UntypedServiceImplementation): void {
     const handlers: UntypedServiceImplementation = {};
