@@ -115,7 +115,7 @@ export class ReqauthServer {
       const m = method as ServerMethodDefinition<unknown, unknown> & { originalName?: string };
       const handler = implementation[name] ?? (m.originalName ? implementation[m.originalName] : undefined);
       if (!handler) continue; // grpc-js answers UNIMPLEMENTED, as it would without reqauth
-      handlers[name] = annotatingHandler(handler, m.path, this.now) as UntypedHandleCall;
+      handlers[name] = annotatingHandler(handler, m.path) as UntypedHandleCall;
     }
     server.addService(this.wrapService(definition), handlers);
   }
@@ -356,11 +356,11 @@ class VerifyingCall extends ServerInterceptingCall {
 }
 
 /** A handler that first records the verified claims on the span active around it. */
-function annotatingHandler(handler: UntypedHandleCall, path: string, now: () => number): (...args: unknown[]) => unknown {
+function annotatingHandler(handler: UntypedHandleCall, path: string): (...args: unknown[]) => unknown {
   const call = handler as unknown as (...args: unknown[]) => unknown;
   return function (this: unknown, ...args: unknown[]) {
     const claims = getClaims(args[0] as { metadata: Metadata });
-    if (claims) annotateActiveSpan({ decision: 'allow', reason: undefined, method: path, claims, public: false, timeMs: now(), peer: undefined });
+    if (claims) annotateActiveSpan(path, claims);
     return call.apply(this, args);
   };
 }

@@ -51,7 +51,7 @@ import {
   Tracer,
 } from '@opentelemetry/api';
 import { Metadata } from '@grpc/grpc-js';
-import { ATTR, auditAttributes, AuditEvent } from '../src';
+import { ATTR, auditAttributes, AuditEvent, Claims } from '../src';
 
 export interface ReqauthTelemetryOptions {
   /** Default: `trace.getTracer('reqauth')` from the global API (a no-op without an SDK). */
@@ -225,13 +225,14 @@ export class CallTelemetry {
  * Records an allowed call's claims on the span active where this runs: used inside the
  * handler (ReqauthServer.addService), where the active span is the handler's server span.
  * Without `reqauth.decision`: the decision is reqauth's own span's, and the audit store keeps
- * one row per decision by storing only spans that carry it. No-op without an SDK; never throws.
+ * one row per decision by storing only spans that carry it. Nothing is built unless a span
+ * records (without an SDK this is one lookup); never throws.
  */
-export function annotateActiveSpan(event: AuditEvent): void {
+export function annotateActiveSpan(method: string, claims: Claims): void {
   try {
     const span = trace.getActiveSpan();
     if (!span?.isRecording()) return;
-    const attributes = auditAttributes(event);
+    const attributes = auditAttributes({ decision: 'allow', reason: undefined, method, claims, public: false, timeMs: 0, peer: undefined });
     delete attributes[ATTR.decision];
     delete attributes[ATTR.reason];
     span.setAttributes(attributes as Attributes);

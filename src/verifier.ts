@@ -296,7 +296,8 @@ interface Proven {
   readonly macaroonId: string | undefined;
 }
 
-const NOTHING_PROVEN: Proven = { user: undefined, userRoles: undefined, chain: Object.freeze([]), macaroonId: undefined };
+const NO_CHAIN: readonly string[] = Object.freeze([]);
+const NOTHING_PROVEN: Proven = { user: undefined, userRoles: undefined, chain: NO_CHAIN, macaroonId: undefined };
 
 function claimsOf(env: Envelope, proven: Proven): Claims {
   const user = proven.user ?? (env.onBehalfOf === '' ? undefined : env.onBehalfOf);
@@ -307,7 +308,7 @@ function claimsOf(env: Envelope, proven: Proven): Claims {
     onBehalfOf: user,
     userVerified: proven.user !== undefined,
     userRoles: proven.userRoles === undefined ? undefined : Object.freeze([...proven.userRoles]),
-    chain: Object.freeze([...proven.chain]),
+    chain: proven.chain.length === 0 ? NO_CHAIN : Object.freeze([...proven.chain]),
     macaroonId: proven.macaroonId,
     audience: env.audience,
     method: env.method,

@@ -84,7 +84,7 @@ async function main(): Promise<void> {
 
     step(`web -> tokens: Login(${user}, password), then Discharge(mfa caveat, one-time code)`);
     const session = await login(web.tokens, user, known.password, () => totp(known.totpSecret, Date.now()));
-    console.log(`    ${user}'s macaroon, as web holds it (caveats only; its signature is never printed):`);
+    console.log(`    ${user}'s macaroon, as web holds it (its caveats):`);
     for (const line of describeMacaroon(session.root)) console.log(`      ${line}`);
     console.log(`    discharges: ${session.discharges.length}, each bound to the root (bindForRequest)`);
 
