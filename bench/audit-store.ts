@@ -14,7 +14,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import Database = require('better-sqlite3');
-import { AuditQuery, AuditRecordInput, AuditStore } from '../src/audit-store';
+import { AuditQuery, AuditRecordInput, AuditStore } from '../src/audit/store';
 
 export interface AuditBenchConfig {
   readonly rows: number;

@@ -1,6 +1,6 @@
-// reqauth audit: query the embedded audit store (src/audit-store) written by AuditSpanExporter.
+// reqauth audit: query the embedded audit store (src/audit/store) written by AuditSpanExporter.
 import { existsSync } from 'node:fs';
-import type { AuditQuery, AuditRecord } from '../src/audit-store';
+import type { AuditQuery, AuditRecord } from '../src/audit/store';
 import { CliError, Command, optionalString, UsageError } from './common';
 
 export const audit: Command = {
@@ -81,9 +81,9 @@ export function parseAge(text: string): number {
 
 function readRows(path: string, query: AuditQuery): AuditRecord[] {
   // Loaded here, not at the top: the other commands must work without better-sqlite3.
-  let mod: typeof import('../src/audit-store');
+  let mod: typeof import('../src/audit/store');
   try {
-    mod = require('../src/audit-store') as typeof import('../src/audit-store');
+    mod = require('../src/audit/store') as typeof import('../src/audit/store');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'MODULE_NOT_FOUND' || code === 'ERR_DLOPEN_FAILED') {

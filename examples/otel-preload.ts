@@ -19,7 +19,7 @@ import { GrpcInstrumentation } from '@opentelemetry/instrumentation-grpc';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, BatchSpanProcessor, ConsoleSpanExporter, SimpleSpanProcessor, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import * as path from 'node:path';
-import { AuditSpanExporter } from '../src/audit-store';
+import { AuditSpanExporter } from '../src/audit/store';
 
 const env = process.env;
 const endpoint = env['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'] ?? env['OTEL_EXPORTER_OTLP_ENDPOINT'];

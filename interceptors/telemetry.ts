@@ -28,7 +28,7 @@
 //   that refusal is a second span, INTERNAL, child of the first.
 //
 // The span covers the verification: from the call's metadata arriving to the decision.
-// Attributes are `auditAttributes(event)` (src/audit-attributes.ts): claims and stable codes,
+// Attributes are `auditAttributes(event)` (src/audit/attributes.ts): claims and stable codes,
 // never a key, MAC, tag, nonce or macaroon signature.
 import {
   Attributes,

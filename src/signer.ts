@@ -1,10 +1,10 @@
 // The client half of the data path (docs/spec.md §4): (method, message bytes, credential)
 // -> envelope bytes + MAC, and for request streams a StreamSigner for the messages.
-import { ClientCredential } from './credential';
+import { ClientCredential } from './keys/credential';
 import { LABELS, MAC_BYTES, MacKey, NonceSource, sha256 } from './crypto';
-import { Envelope, ENVELOPE_VERSION, encodeEnvelope } from './envelope';
-import { StreamSigner } from './stream-tag';
-import { encodeMacaroonCredential, MacaroonPresentation, possessionKey } from './macaroon-credential';
+import { Envelope, ENVELOPE_VERSION, encodeEnvelope } from './wire/envelope';
+import { StreamSigner } from './wire/stream-tag';
+import { encodeMacaroonCredential, MacaroonPresentation, possessionKey } from './macaroon/credential';
 
 export interface SignedHeader {
   /** The value of `reqauth-envelope-bin`: `envelope` followed by `mac`, in one buffer. */

@@ -1,14 +1,14 @@
 // The server half of the data path (docs/spec.md §6): received metadata values -> verified
 // claims or a refusal; then each message's bytes against the verified header.
 import { LABELS, MAC_BYTES, MacKey, sha256Equals } from './crypto';
-import { decodeEnvelope, DEFAULT_ENVELOPE_LIMITS, Envelope, EnvelopeLimits } from './envelope';
+import { decodeEnvelope, DEFAULT_ENVELOPE_LIMITS, Envelope, EnvelopeLimits } from './wire/envelope';
 import { ReasonCode, refuse, Refusal } from './errors';
-import { decodeMacaroonCredential, MacaroonPresentation, macaroonSignature, possessionKey } from './macaroon-credential';
+import { decodeMacaroonCredential, MacaroonPresentation, macaroonSignature, possessionKey } from './macaroon/credential';
 import { verifyMacaroon, VerifiedCaveat } from './macaroon/index';
-import { KeySource } from './key-source';
-import { derivePrincipalKey } from './keys';
-import { MemoryReplayCache, ReplayCache, ReplayVerdict } from './replay';
-import { StreamVerifier } from './stream-tag';
+import { KeySource } from './keys/key-source';
+import { derivePrincipalKey } from './keys/derive';
+import { MemoryReplayCache, ReplayCache, ReplayVerdict } from './replay/memory';
+import { StreamVerifier } from './wire/stream-tag';
 
 /** What a handler may rely on once a request is verified. */
 export interface Claims {

@@ -59,7 +59,7 @@ const NO: CaveatParse<never> = { ok: false };
 
 const ROLE = /^[A-Za-z0-9._:-]+$/;
 const AUDIENCE = /^[^, ]+$/; // VALUE already excludes control characters
-const KEY_ID = /^[A-Za-z0-9._-]{1,64}$/; // as keyring key ids (src/keyring.ts)
+const KEY_ID = /^[A-Za-z0-9._-]{1,64}$/; // as keyring key ids (src/keys/keyring.ts)
 const IDENT = '[A-Za-z_][A-Za-z0-9_]*';
 const METHOD = new RegExp(`^/${IDENT}(?:\\.${IDENT})*/(?:${IDENT}|\\*)$`);
 

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database = require('better-sqlite3');
-import { AuditStore } from '../../src/audit-store';
+import { AuditStore } from '../../src/audit/store';
 
 const CLI = join(__dirname, '..', '..', 'cli', 'reqauth.js');
 const TRANSFER = '/ledger.v1.LedgerService/Transfer';

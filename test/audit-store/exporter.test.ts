@@ -7,9 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ExportResult as SdkExportResult, ExportResultCode as SdkExportResultCode } from '@opentelemetry/core';
 import { BasicTracerProvider, ReadableSpan, SimpleSpanProcessor, SpanExporter } from '@opentelemetry/sdk-trace-base';
-import { AuditEvent } from '../../src/audit';
-import { ATTR, auditAttributes } from '../../src/audit-attributes';
-import { AuditSpanExporter, AuditStore, ExportResult, ExportResultCode } from '../../src/audit-store';
+import { AuditEvent } from '../../src/audit/event';
+import { ATTR, auditAttributes } from '../../src/audit/attributes';
+import { AuditSpanExporter, AuditStore, ExportResult, ExportResultCode } from '../../src/audit/store';
 import { Claims } from '../../src/verifier';
 
 const TRANSFER = '/ledger.v1.LedgerService/Transfer';

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database = require('better-sqlite3');
-import { AuditQuery, AuditRecordInput, AuditStore, AuditStoreError, truncate } from '../../src/audit-store';
+import { AuditQuery, AuditRecordInput, AuditStore, AuditStoreError, truncate } from '../../src/audit/store';
 
 const TRANSFER = '/ledger.v1.LedgerService/Transfer';
 const BALANCE = '/ledger.v1.LedgerService/GetBalance';

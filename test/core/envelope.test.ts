@@ -9,7 +9,7 @@ import {
   DEFAULT_ENVELOPE_LIMITS,
   encodeEnvelope,
   Envelope,
-} from '../../src/envelope';
+} from '../../src/wire/envelope';
 import { hex, lenField, Prng, varint, varintField } from '../support/vectors';
 
 const NONCE = Buffer.from('000102030405060708090a0b0c0d0e0f', 'hex');

@@ -6,7 +6,7 @@ import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ReqauthConfigError } from '../../src/errors';
-import { KeyringFile, staticKeySource, verificationKeys, VerificationKeys } from '../../src/key-source';
+import { KeyringFile, staticKeySource, verificationKeys, VerificationKeys } from '../../src/keys/key-source';
 import {
   activeKey,
   generateRootKeyring,
@@ -17,8 +17,8 @@ import {
   rotateRootKeyring,
   serviceKeyringFor,
   withDenied,
-} from '../../src/keyring';
-import { deriveAudienceKey } from '../../src/keys';
+} from '../../src/keys/keyring';
+import { deriveAudienceKey } from '../../src/keys/derive';
 import { hex } from '../support/vectors';
 
 const KEY_ID = /^[A-Za-z0-9._-]{1,64}$/;

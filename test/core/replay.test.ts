@@ -1,7 +1,7 @@
 // The embedded replay cache (spec §6.4): it remembers (principal, nonce) until expiry, stays
 // within its bound, and when it forgets anything it never lets a replay of it through.
 import { expect } from 'chai';
-import { MemoryReplayCache, ReplayVerdict } from '../../src/replay';
+import { MemoryReplayCache, ReplayVerdict } from '../../src/replay/memory';
 import { Prng } from '../support/vectors';
 
 /** A cache with a clock the test moves by hand. */

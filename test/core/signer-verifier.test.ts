@@ -2,15 +2,15 @@
 // verifies and yields its claims; each kind of tampering, misdirection, staleness, replay and
 // revocation is refused with its own reason; stream messages are bound to call and position.
 import { expect } from 'chai';
-import { ClientCredential, issueCredential } from '../../src/credential';
+import { ClientCredential, issueCredential } from '../../src/keys/credential';
 import { hmacSha256, LABELS } from '../../src/crypto';
-import { canonicalRoles, decodeEnvelope, encodeEnvelope, Envelope } from '../../src/envelope';
+import { canonicalRoles, decodeEnvelope, encodeEnvelope, Envelope } from '../../src/wire/envelope';
 import { ReasonCode } from '../../src/errors';
-import { staticKeySource } from '../../src/key-source';
-import { generateRootKeyring, retireKey, RootKeyring, rotateRootKeyring, serviceKeyringFor, withDenied } from '../../src/keyring';
-import { MemoryReplayCache, ReplayCache } from '../../src/replay';
+import { staticKeySource } from '../../src/keys/key-source';
+import { generateRootKeyring, retireKey, RootKeyring, rotateRootKeyring, serviceKeyringFor, withDenied } from '../../src/keys/keyring';
+import { MemoryReplayCache, ReplayCache } from '../../src/replay/memory';
 import { RequestSigner, SignedHeader } from '../../src/signer';
-import { StreamSigner, StreamVerifier, TRAILER_BYTES } from '../../src/stream-tag';
+import { StreamSigner, StreamVerifier, TRAILER_BYTES } from '../../src/wire/stream-tag';
 import { HeaderVerdict, ReceivedHeader, RequestVerifier, RequestVerifierOptions, VerifiedHeader } from '../../src/verifier';
 import { hex } from '../support/vectors';
 

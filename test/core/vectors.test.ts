@@ -3,12 +3,12 @@
 // must accept each vector as a request issued "now".
 import { expect } from 'chai';
 import { hkdfSha256, hmacSha256, LABELS, lengthPrefixed, sha256 } from '../../src/crypto';
-import { decodeEnvelope, encodeEnvelope, Envelope, ENVELOPE_VERSION } from '../../src/envelope';
-import { staticKeySource } from '../../src/key-source';
-import { RootKeyring } from '../../src/keyring';
-import { deriveAudienceKey, derivePrincipalKey } from '../../src/keys';
-import { MemoryReplayCache } from '../../src/replay';
-import { StreamSigner } from '../../src/stream-tag';
+import { decodeEnvelope, encodeEnvelope, Envelope, ENVELOPE_VERSION } from '../../src/wire/envelope';
+import { staticKeySource } from '../../src/keys/key-source';
+import { RootKeyring } from '../../src/keys/keyring';
+import { deriveAudienceKey, derivePrincipalKey } from '../../src/keys/derive';
+import { MemoryReplayCache } from '../../src/replay/memory';
+import { StreamSigner } from '../../src/wire/stream-tag';
 import { RequestVerifier } from '../../src/verifier';
 import type { EnvelopeVector, EnvelopeVectorFile } from '../vectors/generate';
 import { hex, loadVectors, unhex } from '../support/vectors';

@@ -7,9 +7,9 @@
 // so the output is the same on every run. test/core/vectors.test.ts checks that the current
 // code still reproduces every value in the committed file and that a verifier accepts it.
 import { hmacSha256, LABELS, lengthPrefixed, sha256 } from '../../src/crypto';
-import { canonicalRoles, encodeEnvelope, Envelope, ENVELOPE_VERSION } from '../../src/envelope';
-import { deriveAudienceKey, derivePrincipalKey } from '../../src/keys';
-import { StreamSigner } from '../../src/stream-tag';
+import { canonicalRoles, encodeEnvelope, Envelope, ENVELOPE_VERSION } from '../../src/wire/envelope';
+import { deriveAudienceKey, derivePrincipalKey } from '../../src/keys/derive';
+import { StreamSigner } from '../../src/wire/stream-tag';
 import { lenField, varintField } from '../support/vectors';
 
 export interface VectorInputs {

@@ -1,7 +1,7 @@
 // The audit hook (docs/spec.md §8): every decision, with its precise reason, goes here —
 // never to the client. OpenTelemetry export builds on this event.
-import { ReasonCode } from './errors';
-import { Claims } from './verifier';
+import { ReasonCode } from '../errors';
+import { Claims } from '../verifier';
 
 export type Decision = 'allow' | 'deny';
 

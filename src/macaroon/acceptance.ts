@@ -1,9 +1,9 @@
 // The usual way a server accepts macaroons (docs/spec.md §11): root keys from a macaroon
 // keyring (static or watched), caveats checked by the typed vocabulary against the
 // authenticated request.
-import { MacaroonKeys } from './macaroon-keyring';
-import { authorizeCaveats, CaveatRegistry, defaultCaveats } from './macaroon/caveats';
-import { MacaroonAcceptance } from './verifier';
+import { MacaroonKeys } from './keyring';
+import { authorizeCaveats, CaveatRegistry, defaultCaveats } from './caveats';
+import { MacaroonAcceptance } from '../verifier';
 
 export interface MacaroonAcceptanceOptions {
   /** The keyring's keys: fixed, or a WatchedFile that reloads them. */

@@ -1,9 +1,9 @@
 // A client's credential: its principal key and the grant it was derived for (docs/spec.md
 // §6.3). This is everything a client of one audience runs with; it holds no root secret.
 import { activeKey, parseJsonObject, parseKey, RootKeyring } from './keyring';
-import { canonicalRoles } from './envelope';
-import { ReqauthConfigError } from './errors';
-import { deriveAudienceKey, derivePrincipalKey } from './keys';
+import { canonicalRoles } from '../wire/envelope';
+import { ReqauthConfigError } from '../errors';
+import { deriveAudienceKey, derivePrincipalKey } from './derive';
 
 export interface ClientCredential {
   readonly keyId: string;

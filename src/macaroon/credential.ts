@@ -1,9 +1,9 @@
 // A macaroon carried in the envelope's `credential` field (docs/spec.md §11): the
 // reqauth.v1.Credential codec (proto/reqauth/v1/credential.proto), and the keys that make
 // possession provable without sending the macaroon's signature.
-import { LABELS, MacKey } from './crypto';
-import { Macaroon, parseMacaroonBytes, serializeMacaroonBinary } from './macaroon/index';
-import { nextSignature, deriveKey, hash1 } from './macaroon/crypto';
+import { LABELS, MacKey } from '../crypto';
+import { Macaroon, parseMacaroonBytes, serializeMacaroonBinary } from './index';
+import { nextSignature, deriveKey, hash1 } from './crypto';
 
 /** `possession`: the signature is withheld and the request MAC proves it. `bearer`: it is sent. */
 export type Presentation = 'possession' | 'bearer';

@@ -3,7 +3,7 @@
 // protobuf library (docs/spec.md §3.2): unknown fields, repeated singular fields, wrong
 // wire types, invalid UTF-8 and non-canonical role lists are refused, and every field is
 // bounded before it is copied.
-import { DIGEST_BYTES, NONCE_BYTES } from './crypto';
+import { DIGEST_BYTES, NONCE_BYTES } from '../crypto';
 
 export const ENVELOPE_VERSION = 1;
 

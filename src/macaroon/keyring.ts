@@ -2,10 +2,10 @@
 // id of the root key it was minted under, so keys rotate with overlap exactly as request keys
 // do (the active key mints, `verify` keys still verify); revocation is by identifier.
 import { randomBytes } from 'node:crypto';
-import { KEY_BYTES } from './crypto';
-import { ReqauthConfigError } from './errors';
-import { KeyStatus, newKeyId, parseJsonObject, parseKey } from './keyring';
-import { Macaroon, mintMacaroon } from './macaroon/index';
+import { KEY_BYTES } from '../crypto';
+import { ReqauthConfigError } from '../errors';
+import { KeyStatus, newKeyId, parseJsonObject, parseKey } from '../keys/keyring';
+import { Macaroon, mintMacaroon } from './index';
 
 export interface MacaroonRootKey {
   readonly keyId: string;

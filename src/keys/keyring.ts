@@ -1,9 +1,9 @@
 // Keyrings: root keys with key ids, their rotation states, and the deny list (docs/spec.md
 // §6.2). A root keyring lives with whoever issues credentials; a service keyring holds one
 // audience's derived keys and is all a service needs to verify requests.
-import { KEY_BYTES, randomKey } from './crypto';
-import { ReqauthConfigError } from './errors';
-import { deriveAudienceKey } from './keys';
+import { KEY_BYTES, randomKey } from '../crypto';
+import { ReqauthConfigError } from '../errors';
+import { deriveAudienceKey } from './derive';
 
 /** `active`: used to issue new credentials (and verifies). `verify`: still verifies. */
 export type KeyStatus = 'active' | 'verify';

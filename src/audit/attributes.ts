@@ -3,7 +3,7 @@
 // Current semantic conventions where they exist (`user.id`, `user.roles`, `rpc.*`; the
 // `enduser.*` names are deprecated), a `reqauth.*` namespace for the rest. Jaeger matches
 // tag values as exact strings, so list-valued facts are also given as one joined string.
-import { AuditEvent } from './audit';
+import { AuditEvent } from './event';
 
 export const ATTR = {
   rpcSystem: 'rpc.system',

@@ -4,7 +4,7 @@
 // its position (sequence number). After the last message the client sends an end marker: an
 // empty message whose trailer has the END flag. So a dropped, reordered, duplicated,
 // injected or modified message fails its tag, and a stream cut short lacks its end marker.
-import { LABELS, MAC_BYTES, MacKey } from './crypto';
+import { LABELS, MAC_BYTES, MacKey } from '../crypto';
 
 /** Protobuf key of field 536870911 (the largest field number), wire type 2, as a varint. */
 const TRAILER_KEY = Buffer.of(0xfa, 0xff, 0xff, 0xff, 0x0f);

@@ -2,8 +2,8 @@
 // A service holds only its audience key, so it cannot mint requests to another service; a
 // client holds only its principal key, so it cannot speak as another principal or claim a
 // role its credential does not grant.
-import { hkdfSha256, KEY_BYTES, LABELS, lengthPrefixed } from './crypto';
-import { canonicalRoles } from './envelope';
+import { hkdfSha256, KEY_BYTES, LABELS, lengthPrefixed } from '../crypto';
+import { canonicalRoles } from '../wire/envelope';
 
 const NO_SALT = new Uint8Array(0);
 

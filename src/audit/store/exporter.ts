@@ -5,7 +5,7 @@
 // its .d.ts) loads without any OpenTelemetry SDK package and fits both the 2.x
 // (`@opentelemetry/sdk-trace-base`) and 3.x (`@opentelemetry/sdk-trace`) span processors:
 // the SDK passes a ReadableSpan, which has everything `ExportableSpan` names.
-import { ATTR } from '../audit-attributes';
+import { ATTR } from '../attributes';
 import { AuditRecordInput, AuditStore, AuditStoreOptions } from './store';
 
 /** `ExportResultCode` of `@opentelemetry/core`: 0 success, 1 failure. */

@@ -1,8 +1,8 @@
 // What a verifier needs from a keyring: its audience keys by key id and the deny list,
 // swapped atomically when the keyring file changes (docs/spec.md §6.2).
-import { ReqauthConfigError } from './errors';
+import { ReqauthConfigError } from '../errors';
 import { Keyring, parseKeyring, serviceKeyringFor } from './keyring';
-import { WatchedFile, WatchedFileOptions } from './watched-file';
+import { WatchedFile, WatchedFileOptions } from '../watched-file';
 
 /** One loaded keyring, immutable; a reload makes a new one with a higher generation. */
 export interface VerificationKeys {
