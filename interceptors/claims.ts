@@ -14,7 +14,7 @@ export function attachClaims(metadata: Metadata, claims: Claims, handedOver?: Ma
 }
 
 /**
- * The macaroon handed to this service by a bearer hand-off (spec §11.4), with its signature:
+ * The macaroon handed to this service by a hand-off (spec §11.4), with the signature it recomputed:
  * this service may attenuate it and present it downstream by possession. Undefined for any
  * other call. Kept apart from the claims so it never reaches an audit record or a log.
  */

@@ -31,7 +31,7 @@ import {
   KeySource,
   Policy,
   ReasonCode,
-  ReplayCache,
+  ReplayStore,
   refuse,
   Refusal,
   RequestVerifier,
@@ -51,7 +51,8 @@ export class RawMessage {
 export interface ReqauthServerOptions {
   keys: KeySource;
   policy: Policy;
-  replayCache?: ReplayCache;
+  /** Where nonces are remembered (spec §6.4). Default: a MemoryReplayStore (one process). */
+  replayStore?: ReplayStore;
   maxAgeMs?: number;
   maxFutureMs?: number;
   limits?: RequestVerifierOptions['limits'];
@@ -257,8 +258,6 @@ class VerifyingCall extends ServerInterceptingCall {
   private onHeader(verdict: HeaderVerdict): void {
     if (this.done) return;
     if (!verdict.ok) return this.refuse(verdict.reason, verdict);
-    const decision = this.server.policy.authorize(this.path, verdict.header.claims);
-    if (!decision.ok) return this.refuse(decision.reason, decision, verdict.header.claims);
     this.header = verdict.header;
     if (this.method!.singleMessage) {
       if (this.pending) this.releaseSingle(this.pending);

@@ -7,6 +7,7 @@ const CODES: Readonly<Record<RefusalKind, Status>> = {
   unauthenticated: Status.UNAUTHENTICATED,
   permission_denied: Status.PERMISSION_DENIED,
   invalid_argument: Status.INVALID_ARGUMENT,
+  unavailable: Status.UNAVAILABLE,
   internal: Status.INTERNAL,
 };
 

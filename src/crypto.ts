@@ -10,6 +10,7 @@ export const LABELS = {
   requestMac: label('reqauth/v1 request mac'),
   streamTag: label('reqauth/v1 stream tag'),
   macaroonPossession: label('reqauth/v1 macaroon possession'),
+  macaroonProof: label('reqauth/v1 macaroon proof'),
 } as const;
 
 function label(text: string): Buffer {

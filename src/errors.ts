@@ -3,7 +3,7 @@
 // message never carries the reason.
 
 /** Which class of refusal a reason belongs to; bindings map it to a transport status. */
-export type RefusalKind = 'unauthenticated' | 'permission_denied' | 'invalid_argument' | 'internal';
+export type RefusalKind = 'unauthenticated' | 'permission_denied' | 'invalid_argument' | 'unavailable' | 'internal';
 
 const REASONS = {
   // Request metadata (spec §4).
@@ -24,7 +24,8 @@ const REASONS = {
   issued_in_future: 'unauthenticated',
   replayed_nonce: 'unauthenticated',
   nonce_forgotten: 'unauthenticated',
-  replay_cache_unavailable: 'unauthenticated',
+  // The replay store could not answer (down, slow): refused, and the client may retry.
+  replay_cache_unavailable: 'unavailable',
   // Message binding (spec §5).
   bad_digest: 'unauthenticated',
   missing_message: 'unauthenticated',
@@ -39,7 +40,9 @@ const REASONS = {
   malformed_credential: 'unauthenticated',
   unknown_macaroon_key: 'unauthenticated',
   revoked_macaroon: 'unauthenticated',
-  bearer_not_accepted: 'unauthenticated',
+  handoff_not_accepted: 'unauthenticated',
+  macaroon_bad_proof: 'unauthenticated',
+  macaroon_signature_sent: 'unauthenticated',
   user_mismatch: 'unauthenticated',
   macaroon_malformed: 'unauthenticated',
   macaroon_oversized: 'unauthenticated',
@@ -56,7 +59,7 @@ const REASONS = {
   caveat_malformed: 'permission_denied',
   caveat_failed: 'permission_denied',
   caveat_missing: 'permission_denied',
-  // A bearer hand-off from someone other than the presenter named before this service.
+  // A hand-off from someone other than the presenter named before this service.
   delegation_mismatch: 'permission_denied',
   // Policy (spec §7).
   no_rule: 'permission_denied',
@@ -82,6 +85,7 @@ export const CLIENT_MESSAGES: Readonly<Record<RefusalKind, string>> = {
   unauthenticated: 'request authentication failed',
   permission_denied: 'permission denied',
   invalid_argument: 'invalid request',
+  unavailable: 'service unavailable',
   internal: 'internal error',
 };
 

@@ -4,7 +4,7 @@ import { ClientCredential } from './keys/credential';
 import { LABELS, MAC_BYTES, MacKey, NonceSource, sha256 } from './crypto';
 import { Envelope, ENVELOPE_VERSION, encodeEnvelope } from './wire/envelope';
 import { StreamSigner } from './wire/stream-tag';
-import { encodeMacaroonCredential, MacaroonPresentation, possessionKey } from './macaroon/credential';
+import { encodeMacaroonCredential, MacaroonPresentation, possessionKey, possessionProof } from './macaroon/credential';
 
 export interface SignedHeader {
   /** The value of `reqauth-envelope-bin`: `envelope` followed by `mac`, in one buffer. */
@@ -64,6 +64,10 @@ export class RequestSigner {
     if (options.macaroon && options.credential) throw new Error('sign: give a macaroon or a pre-encoded credential, not both');
     const cred = this.credential;
     const macaroon = options.macaroon;
+    const nonce = this.nonces.next();
+    // With a macaroon, the call is keyed from its signature (§11.2): the credential carries a
+    // proof of possession instead of the signature, and the stream tags use the same key.
+    const callKey = macaroon ? possessionKey(this.macKey, macaroon.root.signature) : this.macKey;
     const envelope: Envelope = {
       version: ENVELOPE_VERSION,
       keyId: cred.keyId,
@@ -72,18 +76,18 @@ export class RequestSigner {
       onBehalfOf: options.onBehalfOf ?? '',
       audience: cred.audience,
       method,
-      nonce: this.nonces.next(),
+      nonce,
       issuedAtMs: Math.round(this.now() + this.clockOffsetMs),
       bodyDigest: body === undefined ? EMPTY : sha256(body),
-      credential: macaroon ? encodeMacaroonCredential(macaroon) : (options.credential ?? EMPTY),
+      credential: macaroon ? encodeMacaroonCredential(macaroon, possessionProof(callKey, nonce)) : (options.credential ?? EMPTY),
     };
-    // In possession mode the request MAC is keyed from the macaroon's signature too (§11.2).
-    const key = macaroon?.presentation === 'possession' ? possessionKey(this.macKey, macaroon.root.signature) : this.macKey;
+    // The request MAC is always under the principal key, so a verifier checks it before
+    // reading anything else the envelope carries (§6.5).
     const bytes = encodeEnvelope(envelope, MAC_BYTES);
     const value = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length + MAC_BYTES);
     const mac = value.subarray(bytes.length);
-    key.writeMac(mac, LABELS.requestMac, bytes);
-    return { header: { value, envelope: bytes, mac }, key };
+    this.macKey.writeMac(mac, LABELS.requestMac, bytes);
+    return { header: { value, envelope: bytes, mac }, key: callKey };
   }
 
   /**

@@ -3,11 +3,14 @@
 import { LABELS, MAC_BYTES, MacKey, sha256Equals } from './crypto';
 import { decodeEnvelope, DEFAULT_ENVELOPE_LIMITS, Envelope, EnvelopeLimits } from './wire/envelope';
 import { ReasonCode, refuse, Refusal } from './errors';
-import { decodeMacaroonCredential, MacaroonPresentation, macaroonSignature, possessionKey } from './macaroon/credential';
+import { decodeMacaroonCredential, MacaroonPresentation, macaroonSignature, possessionKey, ReceivedMacaroonCredential } from './macaroon/credential';
+import { macaroonIdText } from './macaroon/identifier';
 import { verifyMacaroon, VerifiedCaveat } from './macaroon/index';
 import { KeySource } from './keys/key-source';
 import { derivePrincipalKey } from './keys/derive';
-import { MemoryReplayCache, ReplayCache, ReplayVerdict } from './replay/memory';
+import { Policy } from './policy';
+import { MemoryReplayStore } from './replay/memory';
+import { ReplayStore, ReplayVerdict } from './replay/store';
 import { StreamVerifier } from './wire/stream-tag';
 
 /** What a handler may rely on once a request is verified. */
@@ -25,7 +28,10 @@ export interface Claims {
   readonly userRoles: readonly string[] | undefined;
   /** The delegation chain a macaroon proved: the user, then each presenter in order (§11.3). */
   readonly chain: readonly string[];
-  /** The presented macaroon's identifier (base64url), for audit and revocation; or undefined. */
+  /**
+   * The presented macaroon's identifier in its one text form (`macaroonIdText`: the UTF-8
+   * text, or `base64url:` and the bytes), as audit, CLI and revocation lists name it.
+   */
   readonly macaroonId: string | undefined;
   readonly audience: string;
   readonly method: string;
@@ -54,11 +60,11 @@ export interface MacaroonAcceptance {
   /** Checks the verified first-party caveats against the request (the caveat vocabulary). */
   authorize(caveats: readonly VerifiedCaveat[], request: MacaroonRequest): MacaroonAuthorization;
   /**
-   * Accept PRESENTATION_BEARER: a macaroon handed to this service by the presenter named
+   * Accept PRESENTATION_HANDOFF: a macaroon handed to this service by the presenter named
    * before it (§11.4). Off by default; needs `self`.
    */
-  acceptBearer?: boolean;
-  /** This service's own principal name, as presenter caveats name it (for bearer hand-offs). */
+  acceptHandoff?: boolean;
+  /** This service's own principal name, as presenter caveats name it (for hand-offs). */
   self?: string;
 }
 
@@ -68,11 +74,12 @@ export class VerifiedHeader {
   constructor(
     readonly claims: Claims,
     private readonly bodyDigest: Uint8Array,
-    private readonly principalKey: MacKey,
+    /** The call key: the principal key, or the possession key when a macaroon was presented. */
+    private readonly callKey: MacKey,
     private readonly mac: Uint8Array,
     /**
-     * A macaroon handed to this service by bearer presentation (§11.4), signature included:
-     * this service may now attenuate and present it. Never part of the claims or the audit.
+     * A macaroon handed to this service (§11.4), with the signature this service recomputed:
+     * it may now present it by possession. Never part of the claims or the audit.
      */
     readonly delegated?: MacaroonPresentation,
   ) {}
@@ -84,7 +91,7 @@ export class VerifiedHeader {
 
   /** For a request stream: the verifier of its tagged messages. */
   streamVerifier(): StreamVerifier {
-    return new StreamVerifier(this.principalKey, this.mac);
+    return new StreamVerifier(this.callKey, this.mac);
   }
 }
 
@@ -95,8 +102,14 @@ export type ReceivedHeader = readonly (string | Uint8Array)[];
 
 export interface RequestVerifierOptions {
   keys: KeySource;
-  /** Default: a MemoryReplayCache with its default bound. */
-  replayCache?: ReplayCache;
+  /**
+   * Who may call what (spec §7), decided on the verified header before its nonce is
+   * remembered, so a principal that may call nothing cannot fill the replay store. Without
+   * it, every authenticated request passes this step (bindings always give one).
+   */
+  policy?: Policy;
+  /** Default: a MemoryReplayStore with its default bounds. */
+  replayStore?: ReplayStore;
   /** How old an issued-at may be. Default 120 s. */
   maxAgeMs?: number;
   /** How far in the future an issued-at may be (client clocks run fast). Default 30 s. */
@@ -109,10 +122,18 @@ export interface RequestVerifierOptions {
   now?: () => number;
 }
 
+/** A presented macaroon whose possession proof verified: its signature, recomputed here. */
+interface ProvenMacaroon {
+  readonly presented: ReceivedMacaroonCredential;
+  readonly rootKey: Uint8Array;
+  readonly signature: Buffer;
+}
+
 export class RequestVerifier {
   private readonly keys: KeySource;
+  private readonly policy: Policy | undefined;
   private readonly macaroons: MacaroonAcceptance | undefined;
-  private readonly replay: ReplayCache;
+  private readonly replay: ReplayStore;
   private readonly maxAgeMs: number;
   private readonly maxFutureMs: number;
   private readonly limits: EnvelopeLimits;
@@ -123,13 +144,16 @@ export class RequestVerifier {
 
   constructor(options: RequestVerifierOptions) {
     this.keys = options.keys;
+    this.policy = options.policy;
     this.macaroons = options.macaroons;
     this.now = options.now ?? Date.now;
-    this.replay = options.replayCache ?? new MemoryReplayCache({ now: this.now });
+    this.replay = options.replayStore ?? new MemoryReplayStore({ now: this.now });
     this.maxAgeMs = options.maxAgeMs ?? 120_000;
     this.maxFutureMs = options.maxFutureMs ?? 30_000;
     this.limits = { ...DEFAULT_ENVELOPE_LIMITS, ...options.limits };
     this.principalKeyCacheSize = options.principalKeyCacheSize ?? 10_000;
+    // A store that forgets on restart raises its floor past every request issued before now.
+    this.replay.attach?.({ maxAgeMs: this.maxAgeMs, maxFutureMs: this.maxFutureMs });
   }
 
   /**
@@ -158,84 +182,92 @@ export class RequestVerifier {
       return refuse(singleMessage ? 'bad_digest' : 'unexpected_digest');
     }
 
-    // 3. Key lookup and the MAC over the bytes exactly as received.
+    // 3. Key lookup and the MAC, under the principal key, over the bytes exactly as received:
+    //    the same bounded work for every request, whatever its credential carries (§6.5).
     const audienceKey = keys.audienceKey(env.keyId);
     if (!audienceKey) return refuse('unknown_key');
     if (keys.isKeyDenied(env.keyId)) return refuse('revoked_key');
-    const principalKey = this.principalKey(keys.generation, audienceKey, env);
-    let key = principalKey;
-    let macaroon: { presented: MacaroonPresentation; rootKey: Uint8Array; signature: Uint8Array } | undefined;
-    if (env.credential.length > 0) {
-      // A macaroon: in possession mode the MAC is keyed from its signature, which this
-      // server recomputes from the root key (§11.2). Nothing in it is trusted before the MAC.
-      if (!this.macaroons) return refuse('credential_not_accepted');
-      const decoded = decodeMacaroonCredential(env.credential);
-      if (!decoded.ok) return refuse('malformed_credential');
-      const presented = decoded.credential;
-      const rootKey = this.macaroons.rootKey(presented.root.identifier);
-      if (!rootKey) return refuse('unknown_macaroon_key');
-      let signature = presented.root.signature;
-      if (presented.presentation === 'bearer') {
-        if (this.macaroons.acceptBearer !== true || !this.macaroons.self) return refuse('bearer_not_accepted');
-      } else {
-        signature = macaroonSignature(presented.root, rootKey);
-        key = possessionKey(principalKey, signature);
-      }
-      macaroon = { presented, rootKey, signature };
-    }
-    if (!key.verify(mac, LABELS.requestMac, envelopeBytes)) return refuse('bad_mac');
+    const principalKey = this.principalKey(keys.generation, audienceKey, env, mac, envelopeBytes);
+    if (!principalKey) return refuse('bad_mac');
 
-    // 4. Authenticated from here on.
-    // Refusals from here on are of an authenticated request: the audit learns whose.
+    // 4. Authenticated from here on: refusals carry the envelope's facts, for the audit.
     const after = (reason: ReasonCode, serverTimeMs?: number): Refusal => refuseAuthenticated(reason, env, serverTimeMs);
     if (keys.isPrincipalDenied(env.principal)) return after('revoked_principal');
     const now = this.now();
     if (env.issuedAtMs < now - this.maxAgeMs) return after('expired', now);
     if (env.issuedAtMs > now + this.maxFutureMs) return after('issued_in_future', now);
 
-    // The macaroon: its discharges, revocation, then its caveats against this request.
+    // The credential: a macaroon, its possession proof, then its caveats against this request.
     let proven: Proven = NOTHING_PROVEN;
-    if (macaroon) {
-      const outcome = this.checkMacaroon(macaroon, env, now);
+    let callKey = principalKey;
+    if (env.credential.length > 0) {
+      if (!this.macaroons) return after('credential_not_accepted');
+      const macaroon = this.proveMacaroon(env, principalKey);
+      if (!macaroon.ok) return after(macaroon.reason);
+      const outcome = this.checkMacaroon(macaroon.proven, env, now);
       if (!outcome.ok) return after(outcome.reason);
       proven = outcome;
+      callKey = macaroon.key;
+    }
+    const claims = claimsOf(env, proven);
+
+    // 5. Policy, on the verified header, before the nonce is remembered (§7).
+    if (this.policy) {
+      const decision = this.policy.authorize(env.method, claims);
+      if (!decision.ok) return { ok: false, reason: decision.reason, claims };
     }
 
-    // 5. Replay: the nonce, scoped to its principal, must be new.
-    const header = new VerifiedHeader(claimsOf(env, proven), env.bodyDigest, key, mac, proven.delegated);
-    // Unambiguous although the principal may hold any character: the nonce is always the
-    // last 16 characters (its bytes as latin1).
-    const replayKey = env.principal + '\u0000' + latin1(env.nonce);
+    // 6. Replay: the nonce, scoped to its principal, must be new.
+    const header = new VerifiedHeader(claims, env.bodyDigest, callKey, mac, proven.delegated);
     const expiresAt = env.issuedAtMs + this.maxAgeMs + this.maxFutureMs;
     let verdict: ReplayVerdict | Promise<ReplayVerdict>;
     try {
-      verdict = this.replay.checkAndRemember(replayKey, expiresAt);
+      verdict = this.replay.checkAndRemember(env.principal, env.nonce, expiresAt);
     } catch {
-      return after('replay_cache_unavailable');
+      return { ok: false, reason: 'replay_cache_unavailable', claims };
     }
     if (typeof verdict === 'string') return replayOutcome(verdict, header);
     return verdict.then(
       (v) => replayOutcome(v, header),
-      () => after('replay_cache_unavailable'),
+      () => ({ ok: false, reason: 'replay_cache_unavailable', claims }) as Refusal,
     );
   }
 
-  private checkMacaroon(
-    m: { presented: MacaroonPresentation; rootKey: Uint8Array; signature: Uint8Array },
+  /**
+   * The macaroon's signature, recomputed from its root key, must be what the request's
+   * possession proof was made with (§11.2). Runs only once the request MAC verified.
+   */
+  private proveMacaroon(
     env: Envelope,
-    nowMs: number,
-  ): (Proven & { ok: true }) | Refusal {
+    principalKey: MacKey,
+  ): { ok: true; proven: ProvenMacaroon; key: MacKey } | { ok: false; reason: ReasonCode } {
+    const accept = this.macaroons!;
+    const decoded = decodeMacaroonCredential(env.credential);
+    if (!decoded.ok) return decoded;
+    const presented = decoded.credential;
+    if (presented.presentation === 'handoff' && (accept.acceptHandoff !== true || !accept.self)) {
+      return { ok: false, reason: 'handoff_not_accepted' };
+    }
+    const rootKey = accept.rootKey(presented.root.identifier);
+    if (!rootKey) return { ok: false, reason: 'unknown_macaroon_key' };
+    const signature = macaroonSignature(presented.root, rootKey);
+    const key = possessionKey(principalKey, signature);
+    if (!key.verify(presented.proof, LABELS.macaroonProof, env.nonce)) return { ok: false, reason: 'macaroon_bad_proof' };
+    return { ok: true, proven: { presented, rootKey, signature }, key };
+  }
+
+  private checkMacaroon(m: ProvenMacaroon, env: Envelope, nowMs: number): (Proven & { ok: true }) | Refusal {
     const accept = this.macaroons!;
     const root = m.presented.root;
     if (accept.isRevoked?.(root.identifier)) return refuse('revoked_macaroon');
-    // Every signature (the root's, in bearer mode; each discharge's, bound to the root's)
-    // before any caveat is read; the caveats are then the vocabulary's to check.
+    // Each discharge's signature, bound to the root's, before any caveat is read; the caveats
+    // are then the vocabulary's to check.
     const verified = verifyMacaroon({ ...root, signature: m.signature }, m.rootKey, m.presented.discharges, () => true);
     if (!verified.ok) return refuse(verified.reason);
-    // A bearer hand-off names this service as the last presenter (the caveats are checked as
-    // if it presented), and the sender as the presenter just before it (§11.4).
-    const bearer = m.presented.presentation === 'bearer';
-    const principal = bearer ? accept.self! : env.principal;
+    // A hand-off names this service as the last presenter (the caveats are checked as if it
+    // presented), and the sender as the presenter just before it (§11.4).
+    const handoff = m.presented.presentation === 'handoff';
+    const principal = handoff ? accept.self! : env.principal;
     const request: MacaroonRequest = { principal, audience: env.audience, method: env.method, keyId: env.keyId, nowMs };
     let auth: MacaroonAuthorization;
     try {
@@ -246,16 +278,29 @@ export class RequestVerifier {
     if (!auth.ok) return refuse(auth.reason);
     if (env.onBehalfOf !== '' && auth.user !== undefined && env.onBehalfOf !== auth.user) return refuse('user_mismatch');
     const chain = auth.chain ?? [];
-    if (bearer) {
+    if (handoff) {
       const presenters = auth.user !== undefined ? chain.slice(1) : chain;
       if (presenters.length < 2 || presenters[presenters.length - 1] !== principal || presenters[presenters.length - 2] !== env.principal) {
         return refuse('delegation_mismatch');
       }
     }
-    return { ok: true, user: auth.user, userRoles: auth.roles, chain, delegated: bearer ? { ...m.presented, root: { ...root, signature: m.signature } } : undefined, macaroonId: Buffer.from(root.identifier).toString('base64url') };
+    return {
+      ok: true,
+      user: auth.user,
+      userRoles: auth.roles,
+      chain,
+      // The receiver of a hand-off holds the macaroon now, with the signature it recomputed.
+      delegated: handoff ? { root: { ...root, signature: m.signature }, discharges: m.presented.discharges, presentation: 'possession' } : undefined,
+      macaroonId: macaroonIdText(root.identifier),
+    };
   }
 
-  private principalKey(generation: number, audienceKey: Buffer, env: Envelope): MacKey {
+  /**
+   * The principal key whose MAC over the envelope matches, or undefined. A derived key is
+   * cached only once a MAC made with it verified: forged envelopes naming new principals
+   * cost one derivation each and evict nothing.
+   */
+  private principalKey(generation: number, audienceKey: Buffer, env: Envelope, mac: Uint8Array, envelopeBytes: Uint8Array): MacKey | undefined {
     if (generation !== this.cachedGeneration) {
       this.principalKeys.clear(); // a reload may have changed or retired keys
       this.cachedGeneration = generation;
@@ -264,20 +309,21 @@ export class RequestVerifier {
     // NUL-joined key let principal "a\0b" with role "c" hit the key of "a" with roles b, c).
     let cacheKey = `${env.keyId.length}:${env.keyId}${env.principal.length}:${env.principal}`;
     for (const role of env.roles) cacheKey += `${role.length}:${role}`;
-    let key = this.principalKeys.get(cacheKey);
-    if (!key) {
-      key = new MacKey(derivePrincipalKey(audienceKey, env.principal, env.roles));
-      if (this.principalKeys.size >= this.principalKeyCacheSize) {
-        this.principalKeys.delete(this.principalKeys.keys().next().value as string);
-      }
-      this.principalKeys.set(cacheKey, key);
+    const cached = this.principalKeys.get(cacheKey);
+    if (cached) return cached.verify(mac, LABELS.requestMac, envelopeBytes) ? cached : undefined;
+    const key = new MacKey(derivePrincipalKey(audienceKey, env.principal, env.roles));
+    if (!key.verify(mac, LABELS.requestMac, envelopeBytes)) return undefined;
+    if (this.principalKeys.size >= this.principalKeyCacheSize) {
+      this.principalKeys.delete(this.principalKeys.keys().next().value as string);
     }
+    this.principalKeys.set(cacheKey, key);
     return key;
   }
 }
 
 function replayOutcome(verdict: ReplayVerdict, header: VerifiedHeader): HeaderVerdict {
   if (verdict === 'fresh') return { ok: true, header };
+  if (verdict !== 'replayed' && verdict !== 'forgotten') return { ok: false, reason: 'replay_cache_unavailable', claims: header.claims };
   return { ok: false, reason: verdict === 'replayed' ? 'replayed_nonce' : 'nonce_forgotten', claims: header.claims };
 }
 
@@ -288,7 +334,7 @@ function refuseAuthenticated(reason: ReasonCode, env: Envelope, serverTimeMs?: n
 }
 
 interface Proven {
-  /** A macaroon handed to this service (bearer hand-off), now its own to present. */
+  /** A macaroon handed to this service (a hand-off), now its own to present. */
   readonly delegated?: MacaroonPresentation | undefined;
   readonly user: string | undefined;
   readonly userRoles: readonly string[] | undefined;
@@ -316,6 +362,3 @@ function claimsOf(env: Envelope, proven: Proven): Claims {
   });
 }
 
-function latin1(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1');
-}

@@ -89,13 +89,15 @@ describe('reqauth CLI', function () {
     return header;
   }
 
-  async function verify(keyring: string, header: SignedHeader): Promise<HeaderVerdict> {
+  /** A verifier started now, then the header signed (one signed before it started is refused, spec §6.4). */
+  async function verify(keyring: string, header: SignedHeader | (() => SignedHeader)): Promise<HeaderVerdict> {
     const ring = parseKeyring(readFileSync(file(keyring), 'utf8'));
     const verifier = new RequestVerifier({ keys: staticKeySource(ring, AUDIENCE) });
-    return verifier.verifyHeader(pair(header.envelope, header.mac), METHOD, true);
+    const h = typeof header === 'function' ? header() : header;
+    return verifier.verifyHeader(pair(h.envelope, h.mac), METHOD, true);
   }
 
-  async function expectAccepted(keyring: string, header: SignedHeader): Promise<void> {
+  async function expectAccepted(keyring: string, header: () => SignedHeader): Promise<void> {
     const verdict = await verify(keyring, header);
     expect(verdict.ok ? 'ok' : verdict.reason).to.equal('ok');
   }
@@ -138,7 +140,7 @@ describe('reqauth CLI', function () {
     expect(cred).to.include({ principal: 'billing', audience: AUDIENCE, keyId: root().keys[0]!.keyId });
     expect(cred.roles).to.deep.equal(['admin', 'reader']);
     expect(r.stdout).to.include(cred.keyId);
-    await expectAccepted('root.json', sign(cred));
+    await expectAccepted('root.json', () => sign(cred));
   });
 
   it('derive without --principal writes a service keyring, without the root secret, that accepts the request', async function () {
@@ -148,7 +150,7 @@ describe('reqauth CLI', function () {
     const service = parseKeyring(text);
     expect(service.format).to.equal('reqauth-service-keyring/v1');
     expect(text).to.not.include(root().keys[0]!.secret.toString('base64url'));
-    await expectAccepted('service.json', sign(credential('cred.json')));
+    await expectAccepted('service.json', () => sign(credential('cred.json')));
   });
 
   it('derive refuses to overwrite a root keyring with a derived file', function () {
@@ -168,15 +170,15 @@ describe('reqauth CLI', function () {
     expect(ring.keys.find((k) => k.keyId === oldKeyId)?.status).to.equal('verify');
     expect(mode('root.json')).to.equal(0o600);
 
-    await expectAccepted('root.json', sign(credential('cred.json')));
+    await expectAccepted('root.json', () => sign(credential('cred.json')));
     ok('derive', '--root', 'root.json', '--audience', AUDIENCE, '--principal', 'billing', '--out', 'cred2.json');
     expect(credential('cred2.json').keyId).to.equal(active.keyId);
-    await expectAccepted('root.json', sign(credential('cred2.json')));
+    await expectAccepted('root.json', () => sign(credential('cred2.json')));
 
     // A service keyring re-derived after the rotation takes both keys.
     ok('derive', '--root', 'root.json', '--audience', AUDIENCE, '--out', 'service.json');
-    await expectAccepted('service.json', sign(credential('cred.json')));
-    await expectAccepted('service.json', sign(credential('cred2.json')));
+    await expectAccepted('service.json', () => sign(credential('cred.json')));
+    await expectAccepted('service.json', () => sign(credential('cred2.json')));
   });
 
   it('rotate refuses a service keyring (it has no root secret)', function () {
@@ -210,7 +212,7 @@ describe('reqauth CLI', function () {
     ok('revoke', '--root', 'root.json', '--principal', 'mallory');
     const verdict = await verify('root.json', sign(mallory));
     expect(verdict.ok ? 'ok' : verdict.reason).to.equal('revoked_principal');
-    await expectAccepted('root.json', sign(credential('cred.json')));
+    await expectAccepted('root.json', () => sign(credential('cred.json')));
     expect(readdirSync(dir).filter((n) => n.endsWith('.tmp'))).to.deep.equal([]);
   });
 
@@ -224,7 +226,7 @@ describe('reqauth CLI', function () {
     expect(root().keys.map((k) => k.keyId)).to.not.include(oldKeyId);
     const retired = await verify('root.json', sign(credential('cred.json')));
     expect(retired.ok ? 'ok' : retired.reason).to.equal('unknown_key');
-    await expectAccepted('root.json', sign(credential('cred2.json')));
+    await expectAccepted('root.json', () => sign(credential('cred2.json')));
 
     const active = root().keys[0]!.keyId;
     const r = run('retire', '--root', 'root.json', '--key-id', active);

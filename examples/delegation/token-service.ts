@@ -25,6 +25,7 @@ import {
   caveat,
   Claims,
   Macaroon,
+  macaroonIdText,
   MacaroonKeyring,
   mintMacaroon,
   mintUserMacaroon,
@@ -110,7 +111,7 @@ export function createTokenService(options: TokenServiceOptions): TokenServiceIm
     for (const c of [caveat.user(user), caveat.roles(...roles), ...more, caveat.expires(expiresAtMs), ...presenters.map((p) => caveat.presenter(p))]) {
       m = addFirstPartyCaveat(m, c);
     }
-    issued.set(Buffer.from(m.identifier).toString('base64url'), expiresAtMs);
+    issued.set(macaroonIdText(m.identifier), expiresAtMs);
     return m;
   };
 

@@ -16,8 +16,8 @@ export interface MacaroonAcceptanceOptions {
    * must always name the user, and the verifier insists on it.
    */
   requireUser?: boolean;
-  /** Accept bearer hand-offs (spec §11.4) to this service, named `self` in presenter caveats. */
-  acceptBearer?: boolean;
+  /** Accept hand-offs (spec §11.4) to this service, named `self` in presenter caveats. */
+  acceptHandoff?: boolean;
   self?: string;
 }
 
@@ -29,7 +29,7 @@ export function macaroonAcceptance(options: MacaroonAcceptanceOptions): Macaroon
   return {
     rootKey: (identifier) => keys().rootKey(identifier),
     isRevoked: (identifier) => keys().isRevoked(identifier),
-    acceptBearer: options.acceptBearer === true,
+    acceptHandoff: options.acceptHandoff === true,
     ...(options.self === undefined ? {} : { self: options.self }),
     authorize(caveats, request) {
       const result = authorizeCaveats(caveats, request, vocabulary);

@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { KEY_BYTES } from '../crypto';
 import { ReqauthConfigError } from '../errors';
 import { KeyStatus, newKeyId, parseJsonObject, parseKey } from '../keys/keyring';
+import { macaroonIdText } from './identifier';
 import { Macaroon, mintMacaroon } from './index';
 
 export interface MacaroonRootKey {
@@ -16,7 +17,7 @@ export interface MacaroonRootKey {
 export interface MacaroonKeyring {
   readonly format: 'reqauth-macaroon-keyring/v1';
   readonly keys: readonly MacaroonRootKey[];
-  /** Revoked macaroon identifiers, as their UTF-8 text. */
+  /** Revoked macaroon identifiers, each in its one text form (macaroonIdText, spec §11.3). */
   readonly revoked: readonly string[];
 }
 
@@ -65,7 +66,7 @@ export function macaroonKeys(ring: MacaroonKeyring): MacaroonKeys {
       const dot = text.indexOf('.');
       return dot > 0 ? keys.get(text.slice(0, dot)) : undefined;
     },
-    isRevoked: (identifier) => revoked.has(Buffer.from(identifier).toString('utf8')),
+    isRevoked: (identifier) => revoked.has(macaroonIdText(identifier)),
   };
 }
 

@@ -1,4 +1,4 @@
-// Macaroons in the envelope (spec §11): proof of possession, bearer hand-off, discharges,
+// Macaroons in the envelope (spec §11): proof of possession, hand-off, discharges,
 // revocation and the caveats' verdict, through RequestSigner and RequestVerifier.
 import { expect } from 'chai';
 import {
@@ -13,12 +13,13 @@ import {
   MacaroonAcceptance,
   MacaroonPresentation,
   MAC_BYTES,
-  MemoryReplayCache,
+  MemoryReplayStore,
   mintMacaroon,
   ReasonCode,
   refusalKind,
   RequestSigner,
   RequestVerifier,
+  serializeMacaroonBinary,
   SignedHeader,
   staticKeySource,
   VerifiedCaveat,
@@ -54,7 +55,7 @@ function world(accept: Partial<MacaroonAcceptance> = {}) {
   const verifier = new RequestVerifier({
     keys: staticKeySource(ring, AUDIENCE),
     now,
-    replayCache: new MemoryReplayCache({ now }),
+    replayStore: new MemoryReplayStore({ now }),
     macaroons: {
       rootKey: (id) => (Buffer.from(id).toString() === 'unknown' ? undefined : MACAROON_KEY),
       isRevoked: (id) => revoked.has(Buffer.from(id).toString()),
@@ -86,7 +87,7 @@ describe('a macaroon presented by possession proves the user (spec §11.2)', () 
     if (!v.ok) throw new Error(v.reason);
     expect(v.header.claims).to.include({ onBehalfOf: 'alice', userVerified: true, principal: 'frontend' });
     expect(v.header.claims.chain).to.deep.equal(['alice', 'frontend']);
-    expect(v.header.claims.macaroonId).to.equal(Buffer.from('alice-session-1').toString('base64url'));
+    expect(v.header.claims.macaroonId).to.equal('alice-session-1');
   });
 
   it('never sends the signature: the wire carries 32 zero bytes in its place and nowhere the real one', async () => {
@@ -101,17 +102,25 @@ describe('a macaroon presented by possession proves the user (spec §11.2)', () 
     expect(h.value.indexOf(Buffer.from(m.signature))).to.equal(-1);
   });
 
-  it('a macaroon read from a log (no signature) cannot make a request: bad_mac', async () => {
+  it('a macaroon read from a log (no signature) cannot make a request (macaroon_bad_proof)', async () => {
     const w = world();
     const logged = { ...alicesMacaroon(), signature: Buffer.alloc(32) };
-    expect(reasonOf(await w.verify(w.signer.sign(TRANSFER, BODY, { macaroon: possession(logged) })))).to.equal('bad_mac');
+    expect(reasonOf(await w.verify(w.signer.sign(TRANSFER, BODY, { macaroon: possession(logged) })))).to.equal('macaroon_bad_proof');
   });
 
-  it('a presenter cannot drop a caveat it did not add: it lacks the shorter chain\'s signature (bad_mac)', async () => {
+  it('a presenter cannot drop a caveat it did not add: it lacks the shorter chain\'s signature (macaroon_bad_proof)', async () => {
     const w = world();
     const attenuated = addFirstPartyCaveat(alicesMacaroon(), 'user alice');
     const dropped = { ...attenuated, caveats: attenuated.caveats.slice(0, 2) }; // claims the shorter chain
-    expect(reasonOf(await w.verify(w.signer.sign(TRANSFER, BODY, { macaroon: possession(dropped) })))).to.equal('bad_mac');
+    expect(reasonOf(await w.verify(w.signer.sign(TRANSFER, BODY, { macaroon: possession(dropped) })))).to.equal('macaroon_bad_proof');
+  });
+
+  it('the request MAC is under the principal key: a forged envelope fails it before its credential is read (bad_mac)', async () => {
+    const w = world();
+    const h = w.signer.sign(TRANSFER, BODY, { macaroon: possession(alicesMacaroon()) });
+    const forged = Buffer.from(h.value);
+    forged[forged.length - 1]! ^= 1;
+    expect(reasonOf(await w.verify({ ...h, value: forged }))).to.equal('bad_mac');
   });
 
   it('another principal holding the macaroon and its signature is refused by its presenter caveat', async () => {
@@ -136,42 +145,78 @@ describe('a macaroon presented by possession proves the user (spec §11.2)', () 
   });
 });
 
-describe('what a server refuses about a presented macaroon', () => {
-  it('bearer presentation is refused by default (bearer_not_accepted)', async () => {
+describe('a hand-off gives the macaroon to the service called, and nobody else (spec §11.4)', () => {
+  const handoff = (root: Macaroon): MacaroonPresentation => ({ root, discharges: [], presentation: 'handoff' });
+  const handed = () => addFirstPartyCaveat(alicesMacaroon(), 'presenter backend'); // frontend delegates to backend
+
+  it('is refused by a service that does not accept hand-offs (handoff_not_accepted)', async () => {
     const w = world();
-    const h = w.signer.sign(TRANSFER, BODY, { macaroon: { root: alicesMacaroon(), discharges: [], presentation: 'bearer' } });
-    expect(reasonOf(await w.verify(h))).to.equal('bearer_not_accepted');
+    expect(reasonOf(await w.verify(w.signer.sign(TRANSFER, BODY, { macaroon: handoff(handed()) })))).to.equal('handoff_not_accepted');
   });
 
-  it('a bearer hand-off from the presenter named before this service verifies and hands over the macaroon', async () => {
-    const w = world({ acceptBearer: true, self: 'backend' });
-    const handed = addFirstPartyCaveat(alicesMacaroon(), 'presenter backend'); // frontend delegates to backend
-    const v = await w.verify(w.signer.sign(TRANSFER, BODY, { macaroon: { root: handed, discharges: [], presentation: 'bearer' } }));
+  it('from the presenter named before this service: verifies, and the receiver holds the macaroon with its signature', async () => {
+    const w = world({ acceptHandoff: true, self: 'backend' });
+    const m = handed();
+    const v = await w.verify(w.signer.sign(TRANSFER, BODY, { macaroon: handoff(m) }));
     if (!v.ok) throw new Error(v.reason);
     expect(v.header.claims.chain).to.deep.equal(['alice', 'frontend', 'backend']);
-    expect(Buffer.from(v.header.delegated!.root.signature).equals(Buffer.from(handed.signature))).to.equal(true);
-    expect(JSON.stringify(v.header.claims)).to.not.include(Buffer.from(handed.signature).toString('base64'));
+    expect(Buffer.from(v.header.delegated!.root.signature).equals(Buffer.from(m.signature))).to.equal(true);
+    expect(v.header.delegated!.presentation).to.equal('possession');
+    expect(JSON.stringify(v.header.claims)).to.not.include(Buffer.from(m.signature).toString('base64'));
   });
 
-  it('a bearer hand-off with a forged signature (macaroon_bad_signature)', async () => {
-    const w = world({ acceptBearer: true, self: 'backend' });
-    const forged = { ...addFirstPartyCaveat(alicesMacaroon(), 'presenter backend'), signature: Buffer.alloc(32, 1) };
-    const h = w.signer.sign(TRANSFER, BODY, { macaroon: { root: forged, discharges: [], presentation: 'bearer' } });
-    expect(reasonOf(await w.verify(h))).to.equal('macaroon_bad_signature');
+  it('never sends the signature: 32 zero bytes in its place, and neither it nor the possession key anywhere on the wire', async () => {
+    const w = world({ acceptHandoff: true, self: 'backend' });
+    const m = handed();
+    const h = w.signer.sign(TRANSFER, BODY, { macaroon: handoff(m) });
+    expect(h.value.indexOf(Buffer.from(m.signature))).to.equal(-1);
+    const env = decodeEnvelope(h.value.subarray(0, h.value.length - MAC_BYTES));
+    if (!env.ok) throw new Error(env.reason);
+    const credential = decodeMacaroonCredential(env.envelope.credential);
+    if (!credential.ok) throw new Error(credential.reason);
+    expect(Buffer.from(credential.credential.root.signature).equals(Buffer.alloc(32))).to.equal(true);
   });
 
-  it('a bearer hand-off from a principal not named just before this service (delegation_mismatch)', async () => {
-    const w = world({ acceptBearer: true, self: 'backend' });
+  it('a recorded hand-off is of no use to whoever recorded it: appending `presenter mallory` and presenting it is refused (macaroon_bad_proof)', async () => {
+    // The hardening review's attack: a tap in front of the backend records the hand-off, and
+    // mallory (a principal with its own key) presents the macaroon as the next presenter.
+    const w = world({ acceptHandoff: true, self: 'backend' });
+    const h = w.signer.sign(TRANSFER, BODY, { macaroon: handoff(handed()) });
+    const env = decodeEnvelope(h.value.subarray(0, h.value.length - MAC_BYTES));
+    if (!env.ok) throw new Error(env.reason);
+    const recorded = decodeMacaroonCredential(env.envelope.credential);
+    if (!recorded.ok) throw new Error(recorded.reason);
+    // All mallory has is the recorded macaroon, whose signature field is zeros.
+    const extended = addFirstPartyCaveat(recorded.credential.root, 'presenter mallory');
     const mallory = new RequestSigner(issueCredential(w.ring, AUDIENCE, 'mallory', ['teller']), { now: () => T0 });
-    const handed = addFirstPartyCaveat(alicesMacaroon(), 'presenter backend');
-    const v = await w.verify(mallory.sign(TRANSFER, BODY, { macaroon: { root: handed, discharges: [], presentation: 'bearer' } }));
+    const v = await w.verify(mallory.sign(TRANSFER, BODY, { macaroon: possession(extended) }));
+    expect(reasonOf(v)).to.equal('macaroon_bad_proof');
+    // As a hand-off to the backend from mallory, likewise.
+    const v2 = await w.verify(mallory.sign(TRANSFER, BODY, { macaroon: handoff(addFirstPartyCaveat(recorded.credential.root, 'presenter backend')) }));
+    expect(reasonOf(v2)).to.equal('macaroon_bad_proof');
+  });
+
+  it('from a principal not named just before this service (delegation_mismatch)', async () => {
+    const w = world({ acceptHandoff: true, self: 'backend' });
+    const mallory = new RequestSigner(issueCredential(w.ring, AUDIENCE, 'mallory', ['teller']), { now: () => T0 });
+    const v = await w.verify(mallory.sign(TRANSFER, BODY, { macaroon: handoff(handed()) }));
     expect(reasonOf(v)).to.equal('delegation_mismatch');
   });
 
-  it('a bearer hand-off of a macaroon that does not name this service last is refused by its presenter caveat', async () => {
-    const w = world({ acceptBearer: true, self: 'backend' });
-    const h = w.signer.sign(TRANSFER, BODY, { macaroon: { root: alicesMacaroon(), discharges: [], presentation: 'bearer' } });
+  it('of a macaroon that does not name this service last is refused by its presenter caveat', async () => {
+    const w = world({ acceptHandoff: true, self: 'backend' });
+    const h = w.signer.sign(TRANSFER, BODY, { macaroon: handoff(alicesMacaroon()) });
     expect(reasonOf(await w.verify(h))).to.equal('macaroon_caveat_refused');
+  });
+});
+
+describe('what a server refuses about a presented macaroon', () => {
+  it('a credential that carries the signature is refused on its own reason (macaroon_signature_sent)', async () => {
+    const w = world();
+    const m = alicesMacaroon();
+    const leaky = credentialWithSignature(m);
+    expect(decodeMacaroonCredential(leaky)).to.deep.equal({ ok: false, reason: 'macaroon_signature_sent' });
+    expect(reasonOf(await w.verify(w.signer.sign(TRANSFER, BODY, { credential: leaky })))).to.equal('macaroon_signature_sent');
   });
 
   it('an unknown root key (unknown_macaroon_key) and a revoked identifier (revoked_macaroon)', async () => {
@@ -229,3 +274,20 @@ describe('third-party caveats: discharges bound to the root (spec §11.2)', () =
     expect(reasonOf(await w.verify(w.signer.sign(TRANSFER, BODY, { macaroon: possession(root, [discharge()]) })))).to.equal('macaroon_bad_signature');
   });
 });
+
+/** A Credential carrying the root with its real signature, as a careless client might send it. */
+function credentialWithSignature(m: Macaroon): Buffer {
+  const len = (field: number, b: Uint8Array) => Buffer.concat([Buffer.from([(field << 3) | 2, ...varint(b.length)]), b]);
+  const inner = Buffer.concat([len(1, serializeMacaroonBinary(m)), Buffer.of(3 << 3, 1), len(4, Buffer.alloc(32, 7))]);
+  return len(1, inner);
+}
+
+function varint(n: number): number[] {
+  const out: number[] = [];
+  while (n > 0x7f) {
+    out.push((n & 0x7f) | 0x80);
+    n >>>= 7;
+  }
+  out.push(n);
+  return out;
+}

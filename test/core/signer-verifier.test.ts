@@ -8,7 +8,8 @@ import { canonicalRoles, decodeEnvelope, encodeEnvelope, Envelope } from '../../
 import { ReasonCode } from '../../src/errors';
 import { staticKeySource } from '../../src/keys/key-source';
 import { generateRootKeyring, retireKey, RootKeyring, rotateRootKeyring, serviceKeyringFor, withDenied } from '../../src/keys/keyring';
-import { MemoryReplayCache, ReplayCache } from '../../src/replay/memory';
+import { MemoryReplayStore } from '../../src/replay/memory';
+import { ReplayStore } from '../../src/replay/store';
 import { RequestSigner, SignedHeader } from '../../src/signer';
 import { StreamSigner, StreamVerifier, TRAILER_BYTES } from '../../src/wire/stream-tag';
 import { HeaderVerdict, ReceivedHeader, RequestVerifier, RequestVerifierOptions, VerifiedHeader } from '../../src/verifier';
@@ -34,13 +35,16 @@ interface World {
 function world(options: { ring?: RootKeyring; verifierRing?: RootKeyring; verifier?: Partial<RequestVerifierOptions> } = {}): World {
   const ring = options.ring ?? generateRootKeyring();
   const cred = issueCredential(ring, AUDIENCE, 'billing-worker', ['teller', 'auditor']);
-  const clock = { now: T0 };
+  // The verifier (and its replay store) started ten minutes before T0: requests issued before
+  // a verifier starts are refused (the restart floor, spec §6.4), which these tests do not test.
+  const clock = { now: T0 - 600_000 };
   const signer = new RequestSigner(cred, { now: () => clock.now });
   const verifier = new RequestVerifier({
     keys: staticKeySource(serviceKeyringFor(options.verifierRing ?? ring, AUDIENCE), AUDIENCE),
     now: () => clock.now,
     ...options.verifier,
   });
+  clock.now = T0;
   return { ring, cred, clock, signer, verifier };
 }
 
@@ -415,7 +419,7 @@ describe('a replayed header is refused (spec §6.4)', () => {
 
   it('a replay the cache had to forget to stay within its bound: nonce_forgotten', async () => {
     const clock = { now: T0 };
-    const w = world({ verifier: { replayCache: new MemoryReplayCache({ maxEntries: 1, now: () => clock.now }) } });
+    const w = world({ verifier: { replayStore: new MemoryReplayStore({ maxEntries: 1, now: () => clock.now }) } });
     const first = w.signer.sign(TRANSFER, BODY);
     w.clock.now += 1;
     const second = w.signer.sign(TRANSFER, BODY);
@@ -426,8 +430,8 @@ describe('a replayed header is refused (spec §6.4)', () => {
 
   it('forged requests never reach the replay cache', async () => {
     const calls: string[] = [];
-    const cache: ReplayCache = { checkAndRemember: (key) => (calls.push(key), 'fresh') };
-    const w = world({ verifier: { replayCache: cache } });
+    const cache: ReplayStore = { checkAndRemember: (principal) => (calls.push(principal), 'fresh') };
+    const w = world({ verifier: { replayStore: cache } });
     const signed = w.signer.sign(TRANSFER, BODY);
     const mac = Buffer.from(signed.mac);
     mac[5]! ^= 0x10;
@@ -438,11 +442,11 @@ describe('a replayed header is refused (spec §6.4)', () => {
   });
 
   it('a replay cache that fails, or rejects, refuses the request (fail closed)', async () => {
-    const throwing = world({ verifier: { replayCache: { checkAndRemember: () => { throw new Error('down'); } } } });
+    const throwing = world({ verifier: { replayStore: { checkAndRemember: () => { throw new Error('down'); } } } });
     expect(reasonOf(await verify(throwing, throwing.signer.sign(TRANSFER, BODY)))).to.equal('replay_cache_unavailable');
-    const rejecting = world({ verifier: { replayCache: { checkAndRemember: () => Promise.reject(new Error('down')) } } });
+    const rejecting = world({ verifier: { replayStore: { checkAndRemember: () => Promise.reject(new Error('down')) } } });
     expect(reasonOf(await verify(rejecting, rejecting.signer.sign(TRANSFER, BODY)))).to.equal('replay_cache_unavailable');
-    const asyncFresh = world({ verifier: { replayCache: { checkAndRemember: async () => 'fresh' as const } } });
+    const asyncFresh = world({ verifier: { replayStore: { checkAndRemember: async () => 'fresh' as const } } });
     expect(reasonOf(await verify(asyncFresh, asyncFresh.signer.sign(TRANSFER, BODY)))).to.equal('ok');
   });
 });

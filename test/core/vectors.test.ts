@@ -7,9 +7,13 @@ import { decodeEnvelope, encodeEnvelope, Envelope, ENVELOPE_VERSION } from '../.
 import { staticKeySource } from '../../src/keys/key-source';
 import { RootKeyring } from '../../src/keys/keyring';
 import { deriveAudienceKey, derivePrincipalKey } from '../../src/keys/derive';
-import { MemoryReplayCache } from '../../src/replay/memory';
+import { MemoryReplayStore } from '../../src/replay/memory';
 import { StreamSigner } from '../../src/wire/stream-tag';
 import { RequestVerifier } from '../../src/verifier';
+import { decodeMacaroonCredential, encodeMacaroonCredential, macaroonSignature } from '../../src/macaroon/credential';
+import { macaroonAcceptance } from '../../src/macaroon/acceptance';
+import { macaroonKeys } from '../../src/macaroon/keyring';
+import { addFirstPartyCaveat, mintMacaroon } from '../../src/macaroon/index';
 import type { EnvelopeVector, EnvelopeVectorFile } from '../vectors/generate';
 import { hex, loadVectors, unhex } from '../support/vectors';
 
@@ -53,6 +57,7 @@ describe('envelope-v1.json: the file itself', () => {
       requestMac: hex(Buffer.from('reqauth/v1 request mac\u0000', 'ascii')),
       streamTag: hex(Buffer.from('reqauth/v1 stream tag\u0000', 'ascii')),
       macaroonPossession: hex(Buffer.from('reqauth/v1 macaroon possession\u0000', 'ascii')),
+      macaroonProof: hex(Buffer.from('reqauth/v1 macaroon proof\u0000', 'ascii')),
     });
     for (const [name, label] of Object.entries(LABELS)) expect(hex(label), name).to.equal(file.labels_hex[name as keyof typeof LABELS]);
   });
@@ -95,13 +100,34 @@ for (const v of file.vectors) {
       ]);
     });
 
+    if (i.macaroon) {
+      const m = i.macaroon;
+      it('macaroon: signature, possession key, proof, and the credential bytes (spec §11.2)', () => {
+        let root = mintMacaroon({ rootKey: unhex(m.root_key_hex), identifier: m.identifier, location: m.location });
+        for (const c of m.caveats) root = addFirstPartyCaveat(root, c);
+        const signature = macaroonSignature(root, unhex(m.root_key_hex));
+        expect(hex(signature)).to.equal(v.macaroon!.signature_hex);
+        expect(hex(root.signature), 'the chain as the macaroon library computes it').to.equal(v.macaroon!.signature_hex);
+        const possessionKey = hmacSha256(unhex(v.principal_key_hex), LABELS.macaroonPossession, signature);
+        expect(hex(possessionKey)).to.equal(v.macaroon!.possession_key_hex);
+        const proof = hmacSha256(possessionKey, LABELS.macaroonProof, unhex(i.nonce_hex));
+        expect(hex(proof)).to.equal(v.macaroon!.proof_hex);
+        expect(hex(encodeMacaroonCredential({ root, discharges: [], presentation: m.presentation }, proof))).to.equal(i.credential_hex);
+        const decoded = decodeMacaroonCredential(unhex(i.credential_hex));
+        if (!decoded.ok) throw new Error(decoded.reason);
+        expect(hex(decoded.credential.root.signature), 'the signature is withheld').to.equal('00'.repeat(32));
+        expect(decoded.credential.presentation).to.equal(m.presentation);
+        expect(unhex(v.envelope_hex).indexOf(signature), 'the signature is nowhere in the envelope').to.equal(-1);
+      });
+    }
+
     it('request MAC = HMAC(principal key, label || envelope)', () => {
       expect(hex(hmacSha256(unhex(v.principal_key_hex), LABELS.requestMac, unhex(v.envelope_hex)))).to.equal(v.mac_hex);
     });
 
     if (v.kind === 'stream') {
-      it('framed messages, then the end marker', () => {
-        const tagger = new StreamSigner(unhex(v.principal_key_hex), unhex(v.mac_hex));
+      it('framed messages, then the end marker (tags under the possession key with a macaroon)', () => {
+        const tagger = new StreamSigner(unhex(v.macaroon?.possession_key_hex ?? v.principal_key_hex), unhex(v.mac_hex));
         const frames = [...i.messages_hex!.map((m) => tagger.tagMessage(unhex(m))), tagger.endMarker()];
         expect(frames.map(hex)).to.deep.equal(v.frames_hex);
       });
@@ -120,9 +146,16 @@ for (const v of file.vectors) {
 
     it('verifies the header and yields the inputs as claims, then the message(s)', async () => {
       const now = () => i.issued_at_ms;
-      const verifier = new RequestVerifier({ keys: staticKeySource(ring, i.audience), now, replayCache: new MemoryReplayCache({ now }) });
+      const macaroons = i.macaroon
+        ? macaroonAcceptance({
+            keys: macaroonKeys({ format: 'reqauth-macaroon-keyring/v1', keys: [{ keyId: i.macaroon.identifier.split('.')[0]!, rootKey: unhex(i.macaroon.root_key_hex), status: 'active' }], revoked: [] }),
+            acceptHandoff: i.macaroon.presentation === 'handoff',
+            self: 'ledger-backend',
+          })
+        : undefined;
+      const verifier = new RequestVerifier({ keys: staticKeySource(ring, i.audience), now, replayStore: new MemoryReplayStore({ now }), ...(macaroons ? { macaroons } : {}) });
       const verdict = await verifier.verifyHeader(pair(unhex(v.envelope_hex), unhex(v.mac_hex)), i.method, v.kind === 'unary');
-      if (i.credential_hex !== '') {
+      if (i.credential_hex !== '' && !i.macaroon) {
         // Opaque credential bytes: a verifier without macaroon acceptance refuses any
         // credential (spec §11); the codec and MAC of this vector are checked above.
         expect(verdict.ok ? 'ok' : verdict.reason).to.equal('credential_not_accepted');
@@ -132,7 +165,11 @@ for (const v of file.vectors) {
       const { claims } = verdict.header;
       expect(claims).to.include({ keyId: i.key_id, principal: i.principal, audience: i.audience, method: i.method, issuedAtMs: i.issued_at_ms });
       expect(claims.roles).to.deep.equal(i.roles);
-      expect(claims.onBehalfOf).to.equal(i.on_behalf_of === '' ? undefined : i.on_behalf_of);
+      if (i.macaroon) {
+        expect(claims).to.include({ onBehalfOf: 'alice', userVerified: true, macaroonId: i.macaroon.identifier });
+      } else {
+        expect(claims.onBehalfOf).to.equal(i.on_behalf_of === '' ? undefined : i.on_behalf_of);
+      }
 
       if (v.kind === 'unary') {
         expect(verdict.header.checkBody(unhex(i.message_hex!))).to.equal(undefined);
@@ -146,9 +183,8 @@ for (const v of file.vectors) {
 
     it('is refused one millisecond past its window, so the acceptance above depended on the time', async () => {
       const now = () => i.issued_at_ms + 120_001;
-      const verifier = new RequestVerifier({ keys: staticKeySource(ring, i.audience), now, replayCache: new MemoryReplayCache({ now }) });
+      const verifier = new RequestVerifier({ keys: staticKeySource(ring, i.audience), now, replayStore: new MemoryReplayStore({ now }) });
       const verdict = await verifier.verifyHeader(pair(unhex(v.envelope_hex), unhex(v.mac_hex)), i.method, v.kind === 'unary');
-      if (i.credential_hex !== '') return void expect(verdict).to.deep.equal({ ok: false, reason: 'credential_not_accepted' });
       expect(verdict).to.deep.include({ ok: false, reason: 'expired', serverTimeMs: i.issued_at_ms + 120_001 });
     });
   });

@@ -180,9 +180,9 @@ describe('examples/delegation: token service, frontend and ledger over reqauth',
       expect(ex.ledger.ledger.journal).to.have.length(journaled);
     });
 
-    it("alice's macaroon as a request carries it (signature withheld), replayed by another principal: UNAUTHENTICATED, bad_mac", async () => {
+    it("alice's macaroon as a request carries it (signature withheld), replayed by another principal: UNAUTHENTICATED, macaroon_bad_proof", async () => {
       const captured = { ...session.root, signature: new Uint8Array(32) };
-      await expectRefused(ex.ledger, () => unary(rogue.ledger, 'transfer', transfer('captured-1'), presentMacaroon({ ...possession(session), root: captured })), grpc.status.UNAUTHENTICATED, 'bad_mac');
+      await expectRefused(ex.ledger, () => unary(rogue.ledger, 'transfer', transfer('captured-1'), presentMacaroon({ ...possession(session), root: captured })), grpc.status.UNAUTHENTICATED, 'macaroon_bad_proof');
     });
 
     it('without the mfa discharge: UNAUTHENTICATED, macaroon_discharge_missing', async () => {

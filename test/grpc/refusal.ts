@@ -11,6 +11,7 @@ export const STATUS: Readonly<Record<RefusalKind, grpc.status>> = {
   unauthenticated: grpc.status.UNAUTHENTICATED, // 16
   permission_denied: grpc.status.PERMISSION_DENIED, // 7
   invalid_argument: grpc.status.INVALID_ARGUMENT, // 3
+  unavailable: grpc.status.UNAVAILABLE, // 14
   internal: grpc.status.INTERNAL, // 13
 };
 

@@ -10,6 +10,9 @@ import { hmacSha256, LABELS, lengthPrefixed, sha256 } from '../../src/crypto';
 import { canonicalRoles, encodeEnvelope, Envelope, ENVELOPE_VERSION } from '../../src/wire/envelope';
 import { deriveAudienceKey, derivePrincipalKey } from '../../src/keys/derive';
 import { StreamSigner } from '../../src/wire/stream-tag';
+import { encodeMacaroonCredential, macaroonSignature, possessionKey, possessionProof, Presentation } from '../../src/macaroon/credential';
+import { addFirstPartyCaveat, mintMacaroon, Macaroon } from '../../src/macaroon/index';
+import { MacKey } from '../../src/crypto';
 import { lenField, varintField } from '../support/vectors';
 
 export interface VectorInputs {
@@ -24,6 +27,17 @@ export interface VectorInputs {
   readonly nonce_hex: string;
   readonly issued_at_ms: number;
   readonly credential_hex: string;
+  /**
+   * Macaroon vectors (spec §11): the macaroon the credential presents. `credential_hex` is then
+   * computed (root with its signature withheld, discharges, presentation, proof).
+   */
+  readonly macaroon?: {
+    readonly root_key_hex: string;
+    readonly location: string;
+    readonly identifier: string;
+    readonly caveats: readonly string[];
+    readonly presentation: Presentation;
+  };
   /** Unary vectors: the single request message. */
   readonly message_hex?: string;
   /** Stream vectors: the request messages, in order (may be empty). */
@@ -45,6 +59,12 @@ export interface EnvelopeVector {
   readonly body_digest_hex: string;
   /** Streams: each tagged message, then the end marker. Empty for unary vectors. */
   readonly frames_hex: readonly string[];
+  /** Macaroon vectors: the root's signature, the possession key (which keys the stream tags) and the proof. */
+  readonly macaroon?: {
+    readonly signature_hex: string;
+    readonly possession_key_hex: string;
+    readonly proof_hex: string;
+  };
 }
 
 export interface EnvelopeVectorFile {
@@ -62,6 +82,15 @@ const ROOT_SECRET = Buffer.from('000102030405060708090a0b0c0d0e0f101112131415161
 const KEY_ID = 'k20250101T000000-0a1b2c';
 const AUDIENCE = 'ledger';
 const ISSUED_AT = 1_735_689_600_000; // 2025-01-01T00:00:00.000Z
+const MACAROON_ROOT_KEY = Buffer.from('6d6163617230306e20726f6f74206b657920666f72207465737420766563746f', 'hex');
+const MACAROON_LOCATION = 'tokens';
+const MACAROON_IDENTIFIER = 'k20250101T000000-0a1b2c.c2Vzc2lvbi0wMDAx';
+
+function vectorMacaroon(caveats: readonly string[]): Macaroon {
+  let m = mintMacaroon({ rootKey: MACAROON_ROOT_KEY, identifier: MACAROON_IDENTIFIER, location: MACAROON_LOCATION });
+  for (const c of caveats) m = addFirstPartyCaveat(m, c);
+  return m;
+}
 
 /** ledger.v1.Transaction, hand-encoded so the message bytes are realistic protobuf. */
 function transaction(id: string, from: string, to: string, amount: number, memo = ''): Buffer {
@@ -86,6 +115,7 @@ interface Spec {
   nonce: string;
   issuedAtMs: number;
   credential?: Buffer;
+  macaroon?: { caveats: string[]; presentation: Presentation };
   message?: Buffer;
   messages?: Buffer[];
 }
@@ -140,6 +170,45 @@ const SPECS: Spec[] = [
     issuedAtMs: ISSUED_AT + 3,
     messages: [],
   },
+  {
+    name: 'unary-macaroon-possession',
+    description:
+      'Unary call presenting a macaroon by possession (spec §11.2): the root goes with 32 zero bytes for its signature; ' +
+      'possession_key = HMAC(principal_key, labels.macaroonPossession || signature); proof = HMAC(possession_key, labels.macaroonProof || nonce). ' +
+      'The request MAC is under the principal key, as for every request.',
+    principal: 'frontdesk',
+    roles: ['teller'],
+    onBehalfOf: 'alice',
+    method: '/ledger.v1.LedgerService/Transfer',
+    nonce: '1032547698badcfe0123456789abcdef',
+    issuedAtMs: ISSUED_AT + 4,
+    macaroon: { caveats: ['user alice', 'roles customer', 'presenter frontdesk', 'expires 2025-01-01T00:15:00.000Z'], presentation: 'possession' },
+    message: wrap(transaction('tx-2001', 'alice-checking', 'bob-checking', 5_000, 'dinner')),
+  },
+  {
+    name: 'stream-macaroon-possession',
+    description: 'Client-streaming call with a macaroon by possession: the stream tags are keyed with the possession key.',
+    principal: 'frontdesk',
+    roles: ['teller'],
+    method: '/ledger.v1.LedgerService/ImportTransactions',
+    nonce: 'fedcba98765432100123456789abcdef',
+    issuedAtMs: ISSUED_AT + 5,
+    macaroon: { caveats: ['user alice', 'presenter frontdesk'], presentation: 'possession' },
+    messages: [wrap(transaction('tx-2002', 'alice-checking', 'bob-checking', 1, ''))],
+  },
+  {
+    name: 'unary-macaroon-handoff',
+    description:
+      'A hand-off (spec §11.4): principal frontdesk hands alice\'s macaroon to the service named as the last presenter ' +
+      '(ledger-backend), proving possession exactly as in possession mode; the signature never crosses the wire.',
+    principal: 'frontdesk',
+    roles: ['teller'],
+    method: '/ledger.v1.LedgerService/Transfer',
+    nonce: '00000000000000000000000000000001',
+    issuedAtMs: ISSUED_AT + 6,
+    macaroon: { caveats: ['user alice', 'presenter frontdesk', 'presenter ledger-backend'], presentation: 'handoff' },
+    message: wrap(transaction('tx-2003', 'alice-checking', 'carol-checking', 700, '')),
+  },
 ];
 
 // ------------------------------------------------------------------ computation
@@ -147,13 +216,26 @@ const SPECS: Spec[] = [
 function vector(spec: Spec): EnvelopeVector {
   const roles = canonicalRoles(spec.roles);
   const stream = spec.messages !== undefined;
-  const credential = spec.credential ?? Buffer.alloc(0);
+  const nonce = Buffer.from(spec.nonce, 'hex');
   const bodyDigest = stream ? Buffer.alloc(0) : sha256(spec.message!);
 
   const audienceKeyInfo = Buffer.concat([LABELS.audienceKey, lengthPrefixed(KEY_ID), lengthPrefixed(AUDIENCE)]);
   const audienceKey = deriveAudienceKey(ROOT_SECRET, KEY_ID, AUDIENCE);
   const principalKeyInfo = Buffer.concat([LABELS.principalKey, lengthPrefixed(spec.principal), Buffer.of(roles.length), ...roles.map(lengthPrefixed)]);
   const principalKey = derivePrincipalKey(audienceKey, spec.principal, roles);
+  let credential = spec.credential ?? Buffer.alloc(0);
+  let callKey: Buffer = principalKey;
+  let macaroonOut: EnvelopeVector['macaroon'];
+  if (spec.macaroon) {
+    const root = vectorMacaroon(spec.macaroon.caveats);
+    const signature = macaroonSignature(root, MACAROON_ROOT_KEY);
+    const key = possessionKey(new MacKey(principalKey), signature);
+    const proof = possessionProof(key, nonce);
+    credential = encodeMacaroonCredential({ root, discharges: [], presentation: spec.macaroon.presentation }, proof);
+    const keyBytes = hmacSha256(principalKey, LABELS.macaroonPossession, signature);
+    callKey = keyBytes;
+    macaroonOut = { signature_hex: hex(signature), possession_key_hex: hex(keyBytes), proof_hex: hex(proof) };
+  }
 
   const envelope: Envelope = {
     version: ENVELOPE_VERSION,
@@ -163,7 +245,7 @@ function vector(spec: Spec): EnvelopeVector {
     onBehalfOf: spec.onBehalfOf ?? '',
     audience: AUDIENCE,
     method: spec.method,
-    nonce: Buffer.from(spec.nonce, 'hex'),
+    nonce,
     issuedAtMs: spec.issuedAtMs,
     bodyDigest,
     credential,
@@ -173,7 +255,7 @@ function vector(spec: Spec): EnvelopeVector {
 
   const frames: Buffer[] = [];
   if (stream) {
-    const tagger = new StreamSigner(principalKey, mac);
+    const tagger = new StreamSigner(callKey, mac);
     for (const m of spec.messages!) frames.push(tagger.tagMessage(m));
     frames.push(tagger.endMarker());
   }
@@ -193,6 +275,17 @@ function vector(spec: Spec): EnvelopeVector {
       nonce_hex: spec.nonce,
       issued_at_ms: spec.issuedAtMs,
       credential_hex: hex(credential),
+      ...(spec.macaroon
+        ? {
+            macaroon: {
+              root_key_hex: hex(MACAROON_ROOT_KEY),
+              location: MACAROON_LOCATION,
+              identifier: MACAROON_IDENTIFIER,
+              caveats: spec.macaroon.caveats,
+              presentation: spec.macaroon.presentation,
+            },
+          }
+        : {}),
       ...(stream ? { messages_hex: spec.messages!.map(hex) } : { message_hex: hex(spec.message!) }),
     },
     audience_key_info_hex: hex(audienceKeyInfo),
@@ -203,6 +296,7 @@ function vector(spec: Spec): EnvelopeVector {
     mac_hex: hex(mac),
     body_digest_hex: hex(bodyDigest),
     frames_hex: frames.map(hex),
+    ...(macaroonOut ? { macaroon: macaroonOut } : {}),
   };
 }
 
@@ -216,13 +310,17 @@ export function generateEnvelopeVectors(): EnvelopeVectorFile {
       'envelope = canonical reqauth.v1.Envelope encoding; mac = HMAC-SHA256(principal_key, labels.requestMac || envelope); ' +
       'body_digest = SHA-256(message) for unary calls, empty for streams; ' +
       'frames = body || FA FF FF FF 0F || 21 || flags || HMAC-SHA256(principal_key, labels.streamTag || mac || u64be(seq) || u8(flags) || body), ' +
-      'flags 00 for messages and 01 for the final end marker (empty body).',
+      'flags 00 for messages and 01 for the final end marker (empty body). ' +
+      'Macaroon vectors (spec §11): signature = the root macaroon\'s HMAC chain from root_key; possession_key = HMAC-SHA256(principal_key, labels.macaroonPossession || signature); ' +
+      'proof = HMAC-SHA256(possession_key, labels.macaroonProof || nonce); credential = reqauth.v1.Credential{macaroon{root (V2 binary, signature 32 zero bytes), presentation, proof}}; ' +
+      'the stream tags of a macaroon call use possession_key in place of principal_key.',
     labels_hex: {
       audienceKey: hex(LABELS.audienceKey),
       principalKey: hex(LABELS.principalKey),
       requestMac: hex(LABELS.requestMac),
       streamTag: hex(LABELS.streamTag),
       macaroonPossession: hex(LABELS.macaroonPossession),
+      macaroonProof: hex(LABELS.macaroonProof),
     },
     vectors: SPECS.map(vector),
   };
