@@ -1,4 +1,5 @@
 // reqauth macaroon inspect: a macaroon's fields for a human; no key, nothing verified.
+import { macaroonIdText } from '../src';
 import { Command, UsageError } from './common';
 import { readToken, textOrBase64, tokenArgument, tokenFormat } from './macaroon-input';
 
@@ -10,7 +11,8 @@ export const macaroonInspect: Command = {
     '',
     'Parses TOKEN (V1 or V2 binary in base64 or base64url, or V2 JSON; "-" reads it from',
     'standard input) with the verifier\'s strict parser and prints',
-    '  {format, location, identifier, caveats:[...]}',
+    '  {format, location, identifier, id, caveats:[...]}',
+    '`id` names the macaroon as claims, audit records and `reqauth macaroon revoke` do.',
     'A first-party caveat is shown as {index, predicate}; a third-party caveat as',
     '{index, location, caveatId, verificationIdLength}. Bytes that are not printable UTF-8',
     'are shown in base64url under the name with "64" appended (identifier64, ...).',
@@ -31,6 +33,7 @@ export const macaroonInspect: Command = {
           format: tokenFormat(token),
           location: m.location ?? null,
           ...textOrBase64('identifier', m.identifier),
+          id: macaroonIdText(m.identifier),
           caveats: m.caveats.map((c, index) =>
             c.verificationId === undefined
               ? { index, ...textOrBase64('predicate', c.identifier) }

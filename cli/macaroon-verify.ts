@@ -5,6 +5,7 @@
 import { parseCaveatTime, formatCaveatTime, splitCaveat } from '../src/macaroon/caveat-syntax';
 import type { CaveatContext } from '../src/macaroon/caveat-types';
 import { authorizeMacaroon, defaultCaveats, type CaveatClaims } from '../src/macaroon/caveats';
+import { macaroonIdText } from '../src/macaroon/identifier';
 import { CliError, Command, optionalString, requireString, stringList, UsageError } from './common';
 import { MACAROON_KEY_FORMAT, readKeyFile, readToken, textOrBase64, tokenArgument } from './macaroon-input';
 
@@ -79,6 +80,7 @@ export const macaroonVerify: Command = {
       JSON.stringify(
         {
           ...textOrBase64('identifier', r.identifier),
+          id: macaroonIdText(r.identifier),
           caveats: r.caveats.map((c) => {
             const text = textOrBase64('predicate', c.predicate);
             const name = text['predicate'] === undefined ? undefined : splitCaveat(text['predicate']).name;

@@ -3,13 +3,14 @@ import { macaroonDischarge } from './macaroon-discharge';
 import { MACAROON_KEY_FORMAT } from './macaroon-input';
 import { macaroonInspect } from './macaroon-inspect';
 import { macaroonMint } from './macaroon-mint';
+import { macaroonRevoke } from './macaroon-revoke';
 import { macaroonVerify } from './macaroon-verify';
 
-const COMMANDS = [macaroonMint, macaroonInspect, macaroonVerify, macaroonDischarge] as const;
+const COMMANDS = [macaroonMint, macaroonInspect, macaroonVerify, macaroonDischarge, macaroonRevoke] as const;
 
 export const macaroon = {
   name: 'macaroon',
-  summary: 'mint, inspect, verify and discharge macaroons (user and delegation credentials)',
+  summary: 'mint, inspect, verify, discharge and revoke macaroons (user and delegation credentials)',
   commands: COMMANDS,
   get usage(): string {
     const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -2,11 +2,12 @@
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseMacaroon, serializeMacaroon, type Macaroon } from '../src/macaroon/index.js';
 import { authorizeMacaroon, caveat, defaultCaveats } from '../src/macaroon/caveats.js';
+import { generateMacaroonKeyring, macaroonKeyringToJson, macaroonKeys, mintUserMacaroon, parseMacaroonKeyring } from '../src/macaroon/keyring.js';
 
 const CLI = join(__dirname, '..', 'cli', 'reqauth.js');
 const TRANSFER = '/ledger.v1.LedgerService/Transfer';
@@ -116,6 +117,7 @@ describe('reqauth macaroon CLI', function () {
       format: 'v2',
       location: 'https://ledger',
       identifier: 'alice-1',
+      id: 'alice-1',
       caveats: [
         { index: 0, predicate: 'user alice' },
         { index: 1, predicate: 'presenter frontend' },
@@ -294,7 +296,7 @@ describe('reqauth macaroon CLI', function () {
 
   it('help names every macaroon command and the key file format', function () {
     const top = ok('--help').stdout;
-    for (const c of ['mint', 'inspect', 'verify', 'discharge']) expect(top).to.include(`reqauth macaroon ${c}`);
+    for (const c of ['mint', 'inspect', 'verify', 'discharge', 'revoke']) expect(top).to.include(`reqauth macaroon ${c}`);
     expect(top).to.match(/raw key bytes/);
     const group = ok('macaroon', '--help').stdout;
     expect(group).to.match(/raw key bytes/).and.to.include('reqauth macaroon discharge');
@@ -303,6 +305,21 @@ describe('reqauth macaroon CLI', function () {
     expect(ok('help', 'macaroon', 'verify').stdout).to.include('--allow');
     expect(ok('macaroon', 'verify', '--help').stdout).to.include('--principal');
     expect(ok('macaroon', 'help', 'mint').stdout).to.include('--third-party');
+  });
+
+  it('revoke adds identifiers, in the form inspect prints as "id", to a macaroon keyring', function () {
+    const ring = generateMacaroonKeyring();
+    writeFileSync(join(dir, 'macaroons.json'), macaroonKeyringToJson(ring), { mode: 0o600 });
+    const m = mintUserMacaroon(ring);
+    const id = JSON.parse(ok('macaroon', 'inspect', serializeMacaroon(m)).stdout).id as string;
+    expect(id).to.equal(Buffer.from(m.identifier).toString('utf8'));
+    ok('macaroon', 'revoke', '--keyring', 'macaroons.json', id, 'base64url:_wBBCg');
+    const after = parseMacaroonKeyring(readFileSync(join(dir, 'macaroons.json'), 'utf8'));
+    expect(after.revoked).to.deep.equal([id, 'base64url:_wBBCg']);
+    expect(macaroonKeys(after).isRevoked(m.identifier)).to.equal(true);
+    expect(statSync(join(dir, 'macaroons.json')).mode & 0o777).to.equal(0o600);
+    expect(run(['macaroon', 'revoke', '--keyring', 'macaroons.json', 'base64url:not base64']).status).to.equal(2);
+    expect(run(['macaroon', 'revoke', '--keyring', 'macaroons.json']).status).to.equal(2);
   });
 
   it('never printed a key, and never a signature outside the tokens it was asked for', function () {

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { KEY_BYTES } from '../crypto';
 import { ReqauthConfigError } from '../errors';
 import { KeyStatus, newKeyId, parseJsonObject, parseKey } from '../keys/keyring';
-import { macaroonIdText } from './identifier';
+import { macaroonIdFromText, macaroonIdText } from './identifier';
 import { Macaroon, mintMacaroon } from './index';
 
 export interface MacaroonRootKey {
@@ -98,6 +98,8 @@ export function parseMacaroonKeyring(text: string): MacaroonKeyring {
   });
   if (parsed.filter((k) => k.status === 'active').length !== 1) throw new ReqauthConfigError('macaroon keyring: exactly one key must be "active"');
   const revoked = doc['revoked'] ?? [];
-  if (!Array.isArray(revoked) || !revoked.every((r) => typeof r === 'string')) throw new ReqauthConfigError('macaroon keyring: "revoked" must be an array of strings');
+  if (!Array.isArray(revoked) || !revoked.every((r) => typeof r === 'string' && macaroonIdFromText(r) !== undefined)) {
+    throw new ReqauthConfigError('macaroon keyring: "revoked" must be an array of macaroon identifiers (their text, or "base64url:" and their bytes)');
+  }
   return { format: FORMAT, keys: parsed, revoked: revoked as string[] };
 }

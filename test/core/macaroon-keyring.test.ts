@@ -1,4 +1,4 @@
-// Macaroon root keys and revocation (spec §11.5): the identifier names its key, keys rotate
+// Macaroon root keys and revocation (spec §11.3): the identifier names its key, keys rotate
 // with overlap, revocation is by identifier and reaches a running verifier through its file.
 import { expect } from 'chai';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -9,6 +9,8 @@ import {
   generateMacaroonKeyring,
   generateRootKeyring,
   issueCredential,
+  macaroonIdFromText,
+  macaroonIdText,
   MacaroonKeys,
   macaroonKeyringToJson,
   macaroonKeys,
@@ -68,6 +70,35 @@ describe('macaroon identifiers name their root key, so keys rotate with overlap'
 });
 
 describe('revocation by identifier reaches a running verifier through its keyring file', () => {
+  it('revoking the identifier the claims (and so the audit) carry revokes the macaroon', async () => {
+    const ring = generateMacaroonKeyring();
+    const m = addFirstPartyCaveat(mintUserMacaroon(ring), 'user alice');
+    let current = macaroonKeys(ring);
+    const verify = verifierWith(() => current);
+    expect(await verify(m)).to.equal('ok');
+    const id = macaroonIdText(m.identifier);
+    expect(id).to.equal(Buffer.from(m.identifier).toString('utf8')); // reqauth mints ASCII identifiers
+    current = macaroonKeys(revokeMacaroons(ring, [id]));
+    expect(await verify(m)).to.equal('revoked_macaroon');
+  });
+
+  it('an identifier that is not printable UTF-8 has one text form, base64url:..., which revokes it', () => {
+    const binary = Uint8Array.of(0xff, 0x00, 0x41, 0x0a);
+    const text = macaroonIdText(binary);
+    expect(text).to.equal('base64url:' + Buffer.from(binary).toString('base64url'));
+    expect(Buffer.from(macaroonIdFromText(text)!).equals(Buffer.from(binary))).to.equal(true);
+    for (const evil of ['a\u001b[2Jb', 'line\nbreak', 'rtl\u202eevil', 'base64url:looks-encoded']) {
+      const bytes = Buffer.from(evil, 'utf8');
+      expect(macaroonIdText(bytes)).to.match(/^base64url:[A-Za-z0-9_-]+$/);
+      expect(Buffer.from(macaroonIdFromText(macaroonIdText(bytes))!).equals(bytes)).to.equal(true);
+    }
+    const ring = generateMacaroonKeyring();
+    const keys = macaroonKeys(revokeMacaroons(ring, [text]));
+    expect(keys.isRevoked(binary)).to.equal(true);
+    expect(keys.isRevoked(Uint8Array.of(0xff, 0x00, 0x41))).to.equal(false);
+    expect(() => parseMacaroonKeyring(macaroonKeyringToJson({ ...ring, revoked: ['base64url:not base64!'] }))).to.throw(ReqauthConfigError);
+  });
+
   it('revoked after the file changes, without a restart; other macaroons unaffected', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'reqauth-mk-'));
     const file = path.join(dir, 'macaroons.json');
