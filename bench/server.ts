@@ -37,7 +37,7 @@ function main(): void {
       policy: policyFromServiceDefinition(LedgerService.service),
     });
     server = new grpc.Server({ ...CHANNEL_OPTIONS, interceptors: [auth.interceptor] });
-    server.addService(auth.wrapService(LedgerService.service), benchHandlers());
+    auth.addService(server, LedgerService.service, benchHandlers());
   } else {
     throw new Error(`usage: server.js plain|reqauth (got ${String(mode)})`);
   }

@@ -6,6 +6,18 @@ import { Claims, MacaroonPresentation } from '../src';
 
 const verified = new WeakMap<Metadata, Claims>();
 const delegated = new WeakMap<Metadata, MacaroonPresentation>();
+/** Metadata of public calls the server interceptor let through (they carry no claims). */
+const passed = new WeakSet<Metadata>();
+
+/** @internal The server interceptor let this public call through. */
+export function markPassed(metadata: Metadata): void {
+  passed.add(metadata);
+}
+
+/** @internal Whether the server interceptor let this public call through. */
+export function passedPublic(call: { readonly metadata: Metadata }): boolean {
+  return passed.has(call.metadata);
+}
 
 /** @internal Called by the server interceptor once a call has passed verification. */
 export function attachClaims(metadata: Metadata, claims: Claims, handedOver?: MacaroonPresentation): void {

@@ -51,31 +51,59 @@ type ReqauthMethodDefinition = CallProperties<unknown, unknown>['methodDefinitio
 
 const passThrough = new WeakMap<Serialize, Serialize>();
 
-/** The transformer: keeps the original serializer aside and passes `Serialized` through. */
-const transformer: CallInvocationTransformer = (props) => {
-  const def = props.methodDefinition as ReqauthMethodDefinition;
-  const original = def.requestSerialize as Serialize;
-  let serialize = passThrough.get(original);
-  if (!serialize) {
-    serialize = (value) => (value instanceof Serialized ? value.bytes : original(value));
-    passThrough.set(original, serialize);
-  }
-  // client.js builds a fresh methodDefinition per call, so it may be amended in place.
-  def[ORIGINAL] = original;
-  def.requestSerialize = serialize;
-  return props;
-};
+/**
+ * A message reached the serializer without passing reqauth's interceptor, so it would leave
+ * unsigned (and the server would refuse it): fail the call here, saying why.
+ */
+function unsigned(): never {
+  throw new Error(
+    'reqauth: this call was not signed: the client\'s interceptors do not include reqauth\'s. Pass reqauthClientOptions(...) to the client constructor, and list its interceptors with your own: { ...options, interceptors: [...options.interceptors, yours] }',
+  );
+}
+
+/**
+ * The transformer that goes with one signing interceptor. It keeps the original serializer
+ * aside for the interceptor and lets only what the interceptor serialized (and signed) reach
+ * the wire. Per-call `interceptors` replace the client's in grpc-js; the transformer adds the
+ * signing interceptor to them, last (closest to the wire, so what they change is signed).
+ */
+function transformerFor(signing: Interceptor): CallInvocationTransformer {
+  return (props) => {
+    const def = props.methodDefinition as ReqauthMethodDefinition;
+    const original = def.requestSerialize as Serialize;
+    let serialize = passThrough.get(original);
+    if (!serialize) {
+      serialize = (value) => (value instanceof Serialized ? value.bytes : unsigned());
+      passThrough.set(original, serialize);
+    }
+    // client.js builds a fresh methodDefinition per call, so it may be amended in place.
+    def[ORIGINAL] = original;
+    def.requestSerialize = serialize;
+    const callOptions = props.callOptions;
+    if (callOptions.interceptors && callOptions.interceptors.length > 0 && !callOptions.interceptors.includes(signing)) {
+      props.callOptions = { ...callOptions, interceptors: [...callOptions.interceptors, signing] };
+    } else if (callOptions.interceptor_providers && callOptions.interceptor_providers.length > 0) {
+      props.callOptions = { ...callOptions, interceptor_providers: [...callOptions.interceptor_providers, () => signing] };
+    }
+    return props;
+  };
+}
 
 /**
  * Options for a grpc-js client constructor: the signing interceptor and the transformer it
- * depends on. Spread them into your own options if you have others. Note that interceptors
- * passed per call replace the client's (a grpc-js rule): such calls go out unsigned and are
- * refused by the server.
+ * depends on. Spread them into your own options; to add interceptors of your own, list
+ * reqauth's with them (`interceptors: [...options.interceptors, yours]`). Interceptors passed
+ * per call are composed with reqauth's automatically.
  */
 export function reqauthClientOptions(options: ReqauthClientOptions): Pick<ClientOptions, 'interceptors' | 'callInvocationTransformer'> {
-  return { interceptors: [reqauthClientInterceptor(options)], callInvocationTransformer: transformer };
+  const signing = reqauthClientInterceptor(options);
+  return { interceptors: [signing], callInvocationTransformer: transformerFor(signing) };
 }
 
+/**
+ * The signing interceptor alone. It works only in a client whose `callInvocationTransformer`
+ * is the one reqauthClientOptions makes; prefer that function.
+ */
 export function reqauthClientInterceptor(options: ReqauthClientOptions): Interceptor {
   const signer = options.credential instanceof RequestSigner ? options.credential : new RequestSigner(options.credential);
   const trustServerTime = options.trustServerTime === true;

@@ -1,16 +1,21 @@
-// The grpc-js server binding: adapts RequestVerifier and Policy to grpc-js server
-// interceptors (grpc-js >= 1.10). It holds no crypto or policy logic of its own.
+// The grpc-js server binding: adapts RequestVerifier to grpc-js (>= 1.10). It holds no crypto
+// or policy logic of its own.
 //
 //   const auth = new ReqauthServer({ keys, policy });
 //   const server = new grpc.Server({ interceptors: [auth.interceptor] });
-//   server.addService(auth.wrapService(LedgerService.service), impl);
+//   auth.addService(server, LedgerService.service, impl);
 //
 // Two grpc-js facts shape it (docs/spec.md §5, §6.5):
-// - interceptors see decoded messages, so `wrapService` swaps each method's deserializer for
+// - interceptors see decoded messages, so `addService` swaps each method's deserializer for
 //   one that keeps the exact received bytes (a RawMessage); the interceptor checks them and
 //   only then runs the original deserializer;
 // - grpc-js starts streaming handlers on metadata and reads are pull-based, so the
 //   interceptor holds metadata until verification is done, pulling the message itself.
+//
+// Both halves are needed, and either alone fails closed: a service added without
+// `auth.addService` is refused by the interceptor (`unwrapped_service`); `auth.addService` on
+// a server without the interceptor throws at start-up, and its handlers refuse any call the
+// interceptor did not pass (`interceptor_missing`).
 import {
   Metadata,
   Server,
@@ -19,6 +24,7 @@ import {
   ServerInterceptor,
   ServerMethodDefinition,
   ServiceDefinition,
+  StatusObject,
   UntypedHandleCall,
   UntypedServiceImplementation,
 } from '@grpc/grpc-js';
@@ -31,15 +37,16 @@ import {
   KeySource,
   Policy,
   ReasonCode,
-  ReplayStore,
   refuse,
   Refusal,
+  ReplayStore,
+  ReqauthConfigError,
   RequestVerifier,
   RequestVerifierOptions,
   StreamVerifier,
   VerifiedHeader,
 } from '../src';
-import { attachClaims, getClaims } from './claims';
+import { attachClaims, getClaims, markPassed, passedPublic } from './claims';
 import { statusFor } from './status';
 import { annotateActiveSpan, CallTelemetry, ReqauthTelemetryOptions, Telemetry } from './telemetry';
 
@@ -58,7 +65,7 @@ export interface ReqauthServerOptions {
   limits?: RequestVerifierOptions['limits'];
   /** Accept macaroons in the envelope (spec §11); without it, any credential is refused. */
   macaroons?: RequestVerifierOptions['macaroons'];
-  /** Every decision, with its precise reason (spec §8). */
+  /** Every decision, with its precise reason (spec §8). If it throws, the call is refused. */
   audit?: AuditHook;
   /** Where decisions go as OpenTelemetry spans and metrics (interceptors/telemetry.ts). */
   telemetry?: ReqauthTelemetryOptions;
@@ -79,6 +86,7 @@ export class ReqauthServer {
   private readonly methods = new Map<string, WrappedMethod>();
   private readonly audit: AuditHook | undefined;
   private readonly now: () => number;
+  private readonly reported = new Set<string>();
   /** @internal */
   readonly telemetry: Telemetry;
 
@@ -91,84 +99,130 @@ export class ReqauthServer {
   }
 
   /**
-   * The service definition with each request deserializer replaced by one that keeps the
-   * exact bytes. Pass the result to `server.addService`; the interceptor decodes.
-   */
-  wrapService<D extends ServiceDefinition>(definition: D): D {
-    const wrapped: Record<string, ServerMethodDefinition<unknown, unknown>> = {};
-    for (const [name, method] of Object.entries(definition)) {
-      const m = method as ServerMethodDefinition<unknown, unknown>;
-      this.methods.set(m.path, { deserialize: m.requestDeserialize, singleMessage: !m.requestStream });
-      wrapped[name] = { ...m, requestDeserialize: (bytes: Buffer) => new RawMessage(bytes) };
-    }
-    return wrapped as unknown as D;
-  }
-
-  /**
-   * Adds a service to `server`: `wrapService(definition)` for the exact bytes, and each
-   * handler wrapped so that the span active when it runs — the server span
-   * @opentelemetry/instrumentation-grpc starts around the handler — carries the verified
-   * claims too (interceptors/telemetry.ts explains why reqauth cannot reach it earlier).
+   * Adds a service to `server`, which must have been created with this ReqauthServer's
+   * interceptor (`new grpc.Server({ interceptors: [auth.interceptor] })`): each method's
+   * deserializer keeps the exact received bytes for the interceptor, and each handler is
+   * wrapped so that it runs only for a call the interceptor passed, and the span active when
+   * it runs — the server span @opentelemetry/instrumentation-grpc starts around the handler —
+   * carries the verified claims (interceptors/telemetry.ts explains why reqauth cannot reach
+   * it earlier). Throws a ReqauthConfigError if the server has no such interceptor.
    */
   addService(server: Server, definition: ServiceDefinition, implementation: UntypedServiceImplementation): void {
+    const installed = (server as unknown as { interceptors?: unknown }).interceptors;
+    if (Array.isArray(installed) && !installed.includes(this.interceptor)) {
+      throw new ReqauthConfigError(
+        'auth.addService: this server was created without auth.interceptor; create it with new grpc.Server({ interceptors: [auth.interceptor] })',
+      );
+    }
+    const methods: Record<string, ServerMethodDefinition<unknown, unknown>> = {};
     const handlers: UntypedServiceImplementation = {};
     for (const [name, method] of Object.entries(definition)) {
       const m = method as ServerMethodDefinition<unknown, unknown> & { originalName?: string };
+      this.methods.set(m.path, { deserialize: m.requestDeserialize, singleMessage: !m.requestStream });
+      methods[name] = { ...m, requestDeserialize: (bytes: Buffer) => new RawMessage(bytes) };
       const handler = implementation[name] ?? (m.originalName ? implementation[m.originalName] : undefined);
       if (!handler) continue; // grpc-js answers UNIMPLEMENTED, as it would without reqauth
-      handlers[name] = annotatingHandler(handler, m.path) as UntypedHandleCall;
+      handlers[name] = this.guardedHandler(handler, m) as UntypedHandleCall;
     }
-    server.addService(this.wrapService(definition), handlers);
+    server.addService(methods as unknown as ServiceDefinition, handlers);
   }
 
   /** Install in `new grpc.Server({ interceptors: [...] })`, last in the list (closest to handlers). */
   readonly interceptor: ServerInterceptor = (descriptor, call) => {
     const path = descriptor.path;
     const method = this.methods.get(path);
-    if (this.policy.isPublic(path)) return method ? new PublicCall(call, method) : new ServerInterceptingCall(call);
+    if (this.policy.isPublic(path)) return new PublicCall(call, method);
     return new VerifyingCall(call, this, path, method);
   };
 
-  /** @internal */
-  record(path: string, claims: Claims | undefined, refusal: Refusal | undefined, call: ServerInterceptingCallInterface, telemetry?: CallTelemetry): void {
-    const event: AuditEvent = {
-      decision: refusal ? 'deny' : 'allow',
-      reason: refusal?.reason,
-      method: path,
-      claims,
-      public: false,
-      timeMs: this.now(),
-      peer: call.getPeer(),
-    };
-    // An allow is traced only once audited: an audit hook that throws turns it into a refusal.
+  /**
+   * @internal Records a decision: the audit hook, then telemetry. Never throws (spec §8): an
+   * audit hook that throws is reported once, and the caller refuses the call rather than let
+   * it through unaudited. Returns false when the hook threw.
+   */
+  record(path: string, claims: Claims | undefined, refusal: Refusal | undefined, peer: () => string, telemetry?: CallTelemetry): boolean {
+    let event: AuditEvent | undefined;
+    let audited = true;
     try {
+      event = { decision: refusal ? 'deny' : 'allow', reason: refusal?.reason, method: path, claims, public: false, timeMs: this.now(), peer: peer() };
       this.audit?.(event);
-    } finally {
-      if (refusal) telemetry?.decided(event);
+    } catch (err) {
+      this.reportOnce('audit', 'the audit hook threw', err);
+      audited = false;
     }
-    if (!refusal) telemetry?.decided(event);
+    // An allow is traced only once audited; a refusal always. Telemetry never throws.
+    if (event && (refusal || audited)) telemetry?.decided(event);
+    return audited;
+  }
+
+  /**
+   * @internal One process warning per kind of fault or misconfiguration, naming what is wrong
+   * (an error's class at most: never its message, which could quote a secret or a payload).
+   */
+  reportOnce(kind: string, what: string, err?: unknown): void {
+    if (this.reported.has(kind)) return;
+    this.reported.add(kind);
+    const cause = err === undefined ? '' : ` (${err instanceof Error ? err.name : typeof err})`;
+    try {
+      process.emitWarning(`reqauth: ${what}${cause}; the calls it affects are refused`, { code: 'REQAUTH_FAULT' });
+    } catch {
+      // a warning listener that throws changes nothing here
+    }
+  }
+
+  /**
+   * The user's handler, run only for a call this server's interceptor passed: one whose
+   * claims it attached, or a public call it let through. Anything else means the interceptor
+   * is not installed (or not this one's), and the call is refused (`interceptor_missing`).
+   */
+  private guardedHandler(handler: UntypedHandleCall, method: ServerMethodDefinition<unknown, unknown>): (...args: unknown[]) => unknown {
+    const call = handler as unknown as (...args: unknown[]) => unknown;
+    const path = method.path;
+    const replies = !method.responseStream; // unary and client-streaming handlers get a callback
+    return (...args: unknown[]) => {
+      const serverCall = args[0] as { metadata: Metadata; getPeer(): string; emit(event: 'error', err: unknown): boolean };
+      const claims = getClaims(serverCall);
+      if (claims) {
+        annotateActiveSpan(path, claims);
+        return call(...args);
+      }
+      if (passedPublic(serverCall)) return call(...args);
+      this.reportOnce('interceptor', `${path} was called without passing auth.interceptor (is it installed on this server?)`);
+      const refusal = refuse('interceptor_missing');
+      this.record(path, undefined, refusal, () => serverCall.getPeer());
+      const status = statusFor(refusal);
+      const error = Object.assign(new Error(status.details), { code: status.code, details: status.details });
+      if (replies) (args[1] as (err: unknown) => void)(error);
+      else serverCall.emit('error', error);
+      return undefined;
+    };
   }
 }
 
 /**
- * A public method: no authentication, but its messages (if the service was wrapped) still
- * need decoding.
+ * A public method: no authentication (spec §7), and no reqauth metadata reaches the handler
+ * (spec §4). Its messages still need decoding when its service was added through reqauth.
  */
 class PublicCall extends ServerInterceptingCall {
   constructor(
     private readonly inner: ServerInterceptingCallInterface,
-    private readonly method: WrappedMethod,
+    private readonly method: WrappedMethod | undefined,
   ) {
     super(inner);
   }
 
   override start(down: Downstream): void {
     this.inner.start({
-      onReceiveMetadata: (md) => down.onReceiveMetadata(md),
-      onReceiveMessage: (raw: RawMessage) => {
-        const message = decode(this.method, raw.bytes);
-        if (message === FAILED) this.inner.sendStatus(statusFor(refuse('malformed_message')));
-        else down.onReceiveMessage(message);
+      onReceiveMetadata: (md) => {
+        md.remove(ENVELOPE_KEY);
+        markPassed(md);
+        down.onReceiveMetadata(md);
+      },
+      onReceiveMessage: (message: unknown) => {
+        if (!(message instanceof RawMessage)) return down.onReceiveMessage(message);
+        const decoded = this.method ? decode(this.method, message.bytes) : FAILED;
+        if (decoded === FAILED) this.inner.sendStatus(statusFor(refuse('malformed_message')));
+        else down.onReceiveMessage(decoded);
       },
       onReceiveHalfClose: () => down.onReceiveHalfClose(),
       onCancel: () => down.onCancel(),
@@ -189,7 +243,10 @@ class VerifyingCall extends ServerInterceptingCall {
   /** Single-message calls: the message, held until the header is verified. */
   private pending: Buffer | undefined;
   private released = false;
+  /** Refused or cancelled: nothing more reaches the handler. */
   private done = false;
+  /** The handler (or grpc-js on its behalf) sent the call's status: the call completed. */
+  private statusSent = false;
   /** The read this call made for the handler before releasing its metadata (single-message calls). */
   private readAhead = false;
   private handlerCancelled = false;
@@ -210,10 +267,7 @@ class VerifyingCall extends ServerInterceptingCall {
       onReceiveMetadata: (md) => this.guard(() => this.onMetadata(md)),
       onReceiveMessage: (raw: RawMessage) => this.guard(() => this.onMessage(raw)),
       onReceiveHalfClose: () => this.guard(() => this.onHalfClose()),
-      onCancel: () => {
-        this.done = true;
-        this.cancelHandler();
-      },
+      onCancel: () => this.onCancel(),
     });
   }
 
@@ -229,16 +283,20 @@ class VerifyingCall extends ServerInterceptingCall {
     this.inner.startRead();
   }
 
+  override sendStatus(status: StatusObject): void {
+    this.statusSent = true;
+    this.inner.sendStatus(status);
+  }
+
   private onMetadata(md: Metadata): void {
     this.telemetry = this.server.telemetry.start(md);
-    if (!this.method) return this.refuse('unwrapped_service');
+    if (!this.method) {
+      this.server.reportOnce('unwrapped', `${this.path} belongs to a service added without auth.addService`);
+      return this.refuse('unwrapped_service');
+    }
     this.metadata = md;
     const singleMessage = this.method.singleMessage;
-    const verdict = this.server.verifier.verifyHeader(
-      md.get(ENVELOPE_KEY),
-      this.path,
-      singleMessage,
-    );
+    const verdict = this.server.verifier.verifyHeader(md.get(ENVELOPE_KEY), this.path, singleMessage);
     // Pull the single request message now: its handler would only ask for it once it has
     // the metadata, which is held until the message is checked.
     if (singleMessage) {
@@ -293,27 +351,53 @@ class VerifyingCall extends ServerInterceptingCall {
     if (this.method!.singleMessage) {
       if (!this.pending) return this.refuse('missing_message');
     } else if (!this.stream!.complete) {
-      return this.refuse('stream_truncated');
+      // A client that cancels (or whose deadline passes) ends its side of the stream and then
+      // resets it, and the reset can arrive in a later packet: grpc-js delivers a half-close,
+      // then a cancel. A stream that ends without its end marker is truncated only if no
+      // cancel follows within CANCEL_GRACE_MS (spec §5.2). Either way the handler never sees
+      // the end of the stream; only the audited reason differs.
+      setTimeout(() => {
+        if (!this.done) this.guard(() => this.refuse('stream_truncated'));
+      }, CANCEL_GRACE_MS).unref();
+      return;
     }
     this.down!.onReceiveHalfClose();
+  }
+
+  /**
+   * grpc-js calls this when the call ends, however it ends. Before its status was sent, the
+   * call was cancelled — by the client, a deadline or a closed connection — and that is
+   * audited as such (`cancelled`), never as a truncation or an attack.
+   */
+  private onCancel(): void {
+    if (!this.done && !this.statusSent) {
+      this.done = true;
+      this.server.record(this.path, this.header?.claims, refuse('cancelled'), () => this.inner.getPeer(), this.telemetry);
+    }
+    this.done = true;
+    this.cancelHandler();
   }
 
   private releaseSingle(bytes: Buffer): void {
     const bad = this.header!.checkBody(bytes);
     if (bad) return this.refuse(bad.reason, bad);
-    this.release();
-    this.forward(bytes);
+    if (this.release()) this.forward(bytes);
   }
 
   /** The handler may start: metadata goes down, without reqauth's own entries. */
-  private release(): void {
+  private release(): boolean {
     const md = this.metadata!;
     const claims = this.header!.claims;
+    // An allow that cannot be audited is refused (spec §8).
+    if (!this.server.record(this.path, claims, undefined, () => this.inner.getPeer(), this.telemetry)) {
+      this.refuse('internal_error');
+      return false;
+    }
     md.remove(ENVELOPE_KEY);
     attachClaims(md, claims, this.header!.delegated);
     this.released = true;
-    this.server.record(this.path, claims, undefined, this.inner, this.telemetry);
     this.down!.onReceiveMetadata(md);
+    return true;
   }
 
   private forward(bytes: Buffer): void {
@@ -324,45 +408,46 @@ class VerifyingCall extends ServerInterceptingCall {
 
   /**
    * Runs one step of the call. Anything that throws — a key source, the policy, the
-   * handler's own listener, the audit hook — refuses the call rather than escaping into
-   * grpc-js, where it would take the process down.
+   * handler's own listener — refuses the call rather than escaping into grpc-js, where it
+   * would take the process down.
    */
   private guard(step: () => void): void {
     try {
       step();
-    } catch {
+    } catch (err) {
+      this.server.reportOnce('step', 'a key source, policy or handler listener threw', err);
       this.refuse('internal_error');
     }
   }
 
+  /** Refuses the call. Never throws: it runs from grpc-js callbacks and promise handlers. */
   private refuse(reason: ReasonCode, refusal: Refusal = refuse(reason), claims = refusal.claims ?? this.header?.claims): void {
     if (this.done) return;
     this.done = true;
+    this.server.record(this.path, claims, refusal, () => this.inner.getPeer(), this.telemetry);
     try {
-      this.server.record(this.path, claims, refusal, this.inner, this.telemetry);
-    } finally {
+      this.statusSent = true;
       this.inner.sendStatus(statusFor(refusal));
-      // A handler already running (a request stream refused midway) learns its call is over.
-      if (this.released) this.cancelHandler();
+    } catch {
+      // the call is gone already
     }
+    // A handler already running (a request stream refused midway) learns its call is over.
+    if (this.released) this.cancelHandler();
   }
 
   private cancelHandler(): void {
     if (this.handlerCancelled) return;
     this.handlerCancelled = true;
-    this.down?.onCancel();
+    try {
+      this.down?.onCancel();
+    } catch {
+      // the handler's cancel listener threw: the call is over either way
+    }
   }
 }
 
-/** A handler that first records the verified claims on the span active around it. */
-function annotatingHandler(handler: UntypedHandleCall, path: string): (...args: unknown[]) => unknown {
-  const call = handler as unknown as (...args: unknown[]) => unknown;
-  return function (this: unknown, ...args: unknown[]) {
-    const claims = getClaims(args[0] as { metadata: Metadata });
-    if (claims) annotateActiveSpan(path, claims);
-    return call.apply(this, args);
-  };
-}
+/** How long a request stream that ended without its end marker waits for a reset (spec §5.2). */
+const CANCEL_GRACE_MS = 100;
 
 const FAILED = Symbol('decode failed');
 

@@ -8,6 +8,7 @@ const CODES: Readonly<Record<RefusalKind, Status>> = {
   permission_denied: Status.PERMISSION_DENIED,
   invalid_argument: Status.INVALID_ARGUMENT,
   unavailable: Status.UNAVAILABLE,
+  cancelled: Status.CANCELLED,
   internal: Status.INTERNAL,
 };
 

@@ -3,7 +3,7 @@
 // message never carries the reason.
 
 /** Which class of refusal a reason belongs to; bindings map it to a transport status. */
-export type RefusalKind = 'unauthenticated' | 'permission_denied' | 'invalid_argument' | 'unavailable' | 'internal';
+export type RefusalKind = 'unauthenticated' | 'permission_denied' | 'invalid_argument' | 'unavailable' | 'cancelled' | 'internal';
 
 const REASONS = {
   // Request metadata (spec §4).
@@ -67,8 +67,14 @@ const REASONS = {
   principal_not_allowed: 'permission_denied',
   // The request message itself, after authentication.
   malformed_message: 'invalid_argument',
+  // The call ended before it completed: the client cancelled it, its deadline passed or its
+  // connection closed. Audited as such, never as a truncated stream (spec §5.2).
+  cancelled: 'cancelled',
   // A fault on the server's side (a key source, policy or audit hook threw): fail closed.
   internal_error: 'internal',
+  // A handler added with addService ran for a call the interceptor did not pass: the server
+  // was set up without it. Every such call is refused (spec §8).
+  interceptor_missing: 'internal',
 } as const satisfies Record<string, RefusalKind>;
 
 /** A stable reason code: safe to log, index and alert on; never shown to the client. */
@@ -86,6 +92,7 @@ export const CLIENT_MESSAGES: Readonly<Record<RefusalKind, string>> = {
   permission_denied: 'permission denied',
   invalid_argument: 'invalid request',
   unavailable: 'service unavailable',
+  cancelled: 'call cancelled',
   internal: 'internal error',
 };
 

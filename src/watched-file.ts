@@ -7,7 +7,10 @@ import { ReqauthConfigError } from './errors';
 export interface WatchedFileOptions<T> {
   /** How often the file's stat is polled; polling survives editors that replace the file. */
   pollIntervalMs?: number;
-  /** A reload failed: the previous value stays in force. The error never quotes the file. */
+  /**
+   * A reload failed: the previous value stays in force. The error never quotes the file.
+   * Default: a process warning naming the file and the problem, once per change of the file.
+   */
   onError?: (err: Error) => void;
   onReload?: (value: T) => void;
 }
@@ -44,7 +47,16 @@ export class WatchedFile<T> {
       this.options.onReload?.(this.value);
       return true;
     } catch (err) {
-      this.options.onError?.(err instanceof Error ? err : new Error(String(err)));
+      const error = err instanceof Error ? err : new Error(String(err));
+      if (!this.options.onError) {
+        reportReloadFailure(this.path, error);
+      } else {
+        try {
+          this.options.onError(error);
+        } catch {
+          // runs from a timer: a throwing hook must not take the process down
+        }
+      }
       return false;
     }
   }
@@ -73,6 +85,16 @@ export class WatchedFile<T> {
       throw new ReqauthConfigError(`cannot read ${this.path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
     }
     return this.parse(text);
+  }
+}
+
+/** The default report: the file's path and the parse error (which never quotes the file). */
+function reportReloadFailure(path: string, err: Error): void {
+  const problem = err instanceof ReqauthConfigError ? err.message : err.name;
+  try {
+    process.emitWarning(`reqauth: cannot reload ${path}: ${problem}; the previous version stays in force`, { code: 'REQAUTH_RELOAD' });
+  } catch {
+    // a warning listener that throws changes nothing here
   }
 }
 

@@ -91,7 +91,7 @@ export async function startDelegationExample(options: DelegationExampleOptions =
       },
     });
     const server = new grpc.Server({ interceptors: [auth.interceptor] });
-    server.addService(auth.wrapService(definition), impl(calls));
+    auth.addService(server, definition, impl(calls));
     const port = await new Promise<number>((resolve, reject) =>
       server.bindAsync(`${host}:0`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
     );

@@ -12,6 +12,7 @@ export const STATUS: Readonly<Record<RefusalKind, grpc.status>> = {
   permission_denied: grpc.status.PERMISSION_DENIED, // 7
   invalid_argument: grpc.status.INVALID_ARGUMENT, // 3
   unavailable: grpc.status.UNAVAILABLE, // 14
+  cancelled: grpc.status.CANCELLED, // 1
   internal: grpc.status.INTERNAL, // 13
 };
 

@@ -10,6 +10,7 @@ import {
   generateRootKeyring,
   issueCredential,
   policyFromServiceDefinition,
+  RequestSigner,
   RootKeyring,
   staticKeySource,
 } from '../../src';
@@ -33,7 +34,7 @@ export interface Harness {
    * the signed metadata and the exact bytes (test/support/attacker.ts).
    */
   client(
-    credential: ClientCredential | undefined,
+    credential: ClientCredential | RequestSigner | undefined,
     options?: Partial<ReqauthClientOptions> & { channel?: grpc.ChannelCredentials; channelOptions?: grpc.ClientOptions; interceptors?: grpc.Interceptor[] },
   ): LedgerServiceClient;
   close(): Promise<void>;
