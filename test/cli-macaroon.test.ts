@@ -165,6 +165,10 @@ describe('reqauth macaroon CLI', function () {
     expect(fails(verifyArgs(t, '--allow', 'presenter frontend'), 2)).to.match(/typed caveat/);
   });
 
+  it('mint refuses a built-in NAME written as NAME = VALUE (the value would be "= alice")', function () {
+    expect(fails(['macaroon', 'mint', '--root-key-file', 'root.key', '--location', 'l', '--id', 'eq', '--caveat', 'user = alice'], 2)).to.match(/not a valid user caveat/);
+  });
+
   it('a macaroon that names no presenter is refused unless --any-presenter', function () {
     const t = token('mint', '--root-key-file', 'root.key', '--location', 'l', '--id', 'open', '--caveat', caveat.user('bob'));
     expect(fails(verifyArgs(t, '--principal', 'frontend'))).to.match(/caveat_missing: no presenter caveat/);

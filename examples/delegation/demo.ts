@@ -14,20 +14,22 @@ import { AUDIENCES, METHODS, PRINCIPALS, unary } from './definition';
 import { RunningService, startDelegationExample } from './services';
 import { totp } from './token-service';
 import { DEMO_USERS } from './users';
+import { printable, quoted } from '../printable';
 import { asUser, login, parseToken, payBill, possession } from './web';
 
-function formatAudit(service: string, e: AuditEvent): string {
+/** A service's audit line. Claims and the method path come from requests: printed escaped. */
+export function formatAudit(service: string, e: AuditEvent): string {
   const c = e.claims;
   const who = c
-    ? `principal=${c.principal}${c.onBehalfOf ? ` user=${c.onBehalfOf}${c.userVerified ? ' (proven)' : ' (asserted)'}` : ''}${c.chain.length ? ` chain=${c.chain.join(' -> ')}` : ''}`
+    ? `principal=${printable(c.principal)}${c.onBehalfOf ? ` user=${printable(c.onBehalfOf)}${c.userVerified ? ' (proven)' : ' (asserted)'}` : ''}${c.chain.length ? ` chain=${c.chain.map(printable).join(' -> ')}` : ''}`
     : '(no verified claims)';
-  return `    [${service}] ${e.decision === 'allow' ? 'ALLOW' : 'DENY '} ${e.method} ${who}${e.reason ? ` reason=${e.reason}` : ''}`;
+  return `    [${service}] ${e.decision === 'allow' ? 'ALLOW' : 'DENY '} ${printable(e.method)} ${who}${e.reason ? ` reason=${e.reason}` : ''}`;
 }
 
+/** A macaroon's caveats, one line each; their text is whatever a holder added, so escaped. */
 export function describeMacaroon(m: Macaroon): string[] {
-  return m.caveats.map((c) =>
-    isThirdParty(c) ? `third-party "${Buffer.from(c.identifier).toString('utf8')}" at ${c.location ?? '?'}` : Buffer.from(c.identifier).toString('utf8'),
-  );
+  const text = (b: Uint8Array) => quoted(Buffer.from(b).toString('utf8')).slice(1, -1);
+  return m.caveats.map((c) => (isThirdParty(c) ? `third-party ${quoted(Buffer.from(c.identifier).toString('utf8'))} at ${c.location === undefined ? '?' : printable(c.location)}` : text(c.identifier)));
 }
 
 function step(text: string): void {
@@ -92,7 +94,8 @@ async function main(): Promise<void> {
     const paid = await payBill(web.tokens, web.shop, session, { billId: 'b-1001', payeeAccount: values.payee, amount: Number(values.amount) });
     console.log(`    PayBill -> transaction ${paid.transactionId}, ${paid.fromAccount} balance ${paid.fromBalance}`);
     const entry = ex.ledger.ledger.journal.at(-1)!;
-    console.log(`    ledger journal: ${entry.tx.id} ${entry.tx.fromAccount} -> ${entry.tx.toAccount} ${entry.tx.amount} by principal=${entry.principal} for user=${entry.onBehalfOf}`);
+    const [id, from, to] = [entry.tx.id, entry.tx.fromAccount, entry.tx.toAccount].map(printable);
+    console.log(`    ledger journal: ${id} ${from} -> ${to} ${entry.tx.amount} by principal=${printable(entry.principal)} for user=${entry.onBehalfOf === undefined ? '-' : printable(entry.onBehalfOf)}`);
 
     console.log('\n---- refusals (the caller sees a generic status; the reason is in the service audit)');
 

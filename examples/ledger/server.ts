@@ -6,10 +6,12 @@
 // the recommended form: the server then never holds the root secret). The file is watched:
 // rotations and revocations apply without a restart. Decisions are printed one per line
 // (`--audit-json` prints them as JSON lines); reason codes are for operators, never secrets.
+// What a request supplied (claims, the method path) is printed escaped (../printable.ts).
 import * as grpc from '@grpc/grpc-js';
 import { parseArgs } from 'node:util';
 import { ReqauthServer } from '../../interceptors';
 import { AuditEvent, KeyringFile, macaroonAcceptance, macaroonKeys, parseMacaroonKeyring, policyFromServiceDefinition, WatchedFile } from '../../src';
+import { printable, printableJson } from '../printable';
 import { LedgerService } from './definition';
 import { createLedger } from './service';
 
@@ -64,10 +66,11 @@ export async function startLedgerServer(options: {
   };
 }
 
+/** One line per decision. Claims and the method path come from the request: printed escaped. */
 export function formatAudit(e: AuditEvent): string {
-  const user = e.claims?.onBehalfOf ? ` for ${e.claims.onBehalfOf}${e.claims.userVerified ? ' (proven)' : ''}` : '';
-  const who = e.claims ? `${e.claims.principal}${user} [${e.claims.roles.join(',')}]` : '(unauthenticated)';
-  return `${e.decision === 'allow' ? 'ALLOW' : 'DENY '} ${e.method} ${who}${e.reason ? ` reason=${e.reason}` : ''}`;
+  const user = e.claims?.onBehalfOf ? ` for ${printable(e.claims.onBehalfOf)}${e.claims.userVerified ? ' (proven)' : ''}` : '';
+  const who = e.claims ? `${printable(e.claims.principal)}${user} [${e.claims.roles.map(printable).join(',')}]` : '(unauthenticated)';
+  return `${e.decision === 'allow' ? 'ALLOW' : 'DENY '} ${printable(e.method)} ${who}${e.reason ? ` reason=${e.reason}` : ''}`;
 }
 
 async function main(): Promise<void> {
@@ -92,7 +95,7 @@ async function main(): Promise<void> {
     keysPath: values.keys,
     ...(values['macaroon-keys'] ? { macaroonKeysPath: values['macaroon-keys'] } : {}),
     audience: values.audience,
-    audit: (e) => console.log(json ? JSON.stringify(e) : formatAudit(e)),
+    audit: (e) => console.log(json ? printableJson(e) : formatAudit(e)),
     onKeyringError: (err) => console.error(`keyring reload failed, keeping previous keys: ${err.message}`),
     onKeyringReload: () => console.error('keyring reloaded'),
   });

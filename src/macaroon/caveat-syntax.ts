@@ -4,13 +4,16 @@
 //   predicate = NAME " " VALUE            (UTF-8)
 //   NAME      = [a-z][a-z0-9-]*
 //   VALUE     = one or more characters, none a control character (U+0000-U+001F,
-//               U+007F-U+009F), the first and the last not a space (U+0020)
+//               U+007F-U+009F), the first and the last not a space (U+0020), the first
+//               not "="
 //
 // Plus the one timestamp form the time caveats use. Both are parsed strictly: one meaning,
-// one spelling, so two verifiers never disagree about what a caveat says.
+// one spelling, so two verifiers never disagree about what a caveat says. The leading "="
+// is refused because other macaroon libraries write `NAME = VALUE` (`user = alice`): read by
+// this grammar that is the value "= alice", a user nobody meant; it is malformed instead.
 
 export const CAVEAT_NAME = /^[a-z][a-z0-9-]*$/;
-const VALUE = /^[^\u0000-\u001f\u007f-\u009f ](?:[^\u0000-\u001f\u007f-\u009f]*[^\u0000-\u001f\u007f-\u009f ])?$/;
+const VALUE = /^[^\u0000-\u001f\u007f-\u009f =](?:[^\u0000-\u001f\u007f-\u009f]*[^\u0000-\u001f\u007f-\u009f ])?$/;
 
 export function isCaveatName(name: string): boolean {
   return CAVEAT_NAME.test(name);
@@ -32,7 +35,7 @@ export function splitCaveat(text: string): { name: string; value: string | undef
 /** The predicate text for NAME VALUE; throws RangeError if either breaks the syntax. */
 export function encodeCaveat(name: string, value: string): string {
   if (!isCaveatName(name)) throw new RangeError(`caveat name "${name}" must match [a-z][a-z0-9-]*`);
-  if (!isCaveatValue(value)) throw new RangeError(`caveat ${name}: the value must be non-empty, without control characters or a leading or trailing space`);
+  if (!isCaveatValue(value)) throw new RangeError(`caveat ${name}: the value must be non-empty, without control characters, a leading or trailing space, or a leading "="`);
   return `${name} ${value}`;
 }
 

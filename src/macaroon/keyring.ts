@@ -1,6 +1,8 @@
-// Macaroon root keys and revocation (docs/spec.md §11.5). A macaroon's identifier carries the
-// id of the root key it was minted under, so keys rotate with overlap exactly as request keys
-// do (the active key mints, `verify` keys still verify); revocation is by identifier.
+// Macaroon root keys and revocation (docs/spec.md §11.2: the verifier looks up the root key
+// by the macaroon's identifier; §11.3: a revoked identifier is refused first). The identifier
+// carries the id of the root key it was minted under, so keys rotate with overlap exactly as
+// request keys do (the active key mints, `verify` keys still verify); revocation is by
+// identifier.
 import { randomBytes } from 'node:crypto';
 import { KEY_BYTES } from '../crypto';
 import { ReqauthConfigError } from '../errors';

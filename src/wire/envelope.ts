@@ -26,7 +26,7 @@ export interface Envelope {
   credential: Uint8Array;
 }
 
-/** Size limits, applied while parsing (spec §3.3). */
+/** Size limits, applied while parsing (spec §3.1). */
 export interface EnvelopeLimits {
   maxEnvelopeBytes: number;
   maxStringBytes: number;

@@ -23,6 +23,7 @@ import {
   type CaveatsResult,
 } from '../../src/macaroon/caveats.js';
 import { Prng } from '../support/vectors.js';
+import { loadMacaroonVectors, parsed } from './support.js';
 
 const T0 = Date.UTC(2026, 10, 23, 3, 0, 0); // 2026-11-23T03:00:00Z
 const HOUR = 3600_000;
@@ -303,6 +304,59 @@ describe('unknown and malformed caveats fail closed', () => {
   it('a refusal names the caveat by position and NAME, not its value', () => {
     const r = authorize([P, caveat.user('alice'), caveat.user('bob')]);
     expect(r).to.deep.equal({ ok: false, reason: 'caveat_failed', caveat: { source: 'root', index: 2, name: 'user' }, detail: 'caveat 2 of the root (user): names two different users' });
+  });
+});
+
+describe('the NAME = VALUE convention of other macaroon libraries is not a typed caveat', () => {
+  // libmacaroons and pymacaroons publish caveats as `account = 3735928559`, `user = alice`.
+  // Split at the first space, `user = alice` would be the user "= alice": refused instead
+  // (docs/macaroon-caveats.md §1), for every registered NAME, built-in or not.
+  const libmacaroons = loadMacaroonVectors<{ cases: { name: string; key: string; macaroons: string[] }[] }>('libmacaroons-vtest.json').cases;
+  /** A published .vtest token (V1 is base64 of base64 there) and its key. */
+  const published = (name: string) => {
+    const c = libmacaroons.find((x) => x.name === name)!;
+    const once = Buffer.from(c.macaroons[0]!, 'base64');
+    return { root: parsed(once[0] === 2 ? c.macaroons[0]! : once.toString('latin1')), key: Buffer.from(c.key, 'utf8') };
+  };
+  const foreign = defaultCaveats({ requirePresenter: false }); // these macaroons name no presenter
+
+  it('a built-in NAME followed by " = " is caveat_malformed, never the value "= ..."', () => {
+    for (const bad of ['user = alice', 'user =alice', 'user == alice', 'presenter = frontend', 'roles = teller', 'method = /ledger.v1.LedgerService/Transfer', 'expires = 2026-11-23T03:00:00Z']) {
+      const name = bad.slice(0, bad.indexOf(' '));
+      expect(outcome(authorize([P, bad])), bad).to.equal(`caveat_malformed #1 ${name}`);
+      expect(outcome(authorize([P], {}, {}, [bad])), `${bad} in a discharge`).to.equal(`caveat_malformed #0 ${name}`);
+    }
+    // An exact allowance is never consulted for a registered NAME.
+    expect(outcome(authorize([P, 'user = alice'], {}, { exact: ['user = alice'] }))).to.equal('caveat_malformed #1 user');
+    // "=" inside a value is still a value: only a leading one is refused.
+    const r = authorize([caveat.user('alice=admin'), P]);
+    expect(r.ok && r.claims.user).to.equal('alice=admin');
+  });
+
+  it('the builders refuse a value that starts with "="', () => {
+    for (const build of [() => caveat.user('= alice'), () => caveat.user('=alice'), () => caveat.presenter('=frontend'), () => caveat.custom('account', '= 3735928559')]) {
+      expect(build).to.throw(RangeError);
+    }
+  });
+
+  it('published libmacaroons vector caveat_v1_1 ("account = 3735928559"): unknown, accepted only by its exact text', () => {
+    const { root, key } = published('caveat_v1_1');
+    expect(root.caveats.map((c) => Buffer.from(c.identifier).toString())).to.deep.equal(['account = 3735928559']);
+    const run = (options: AuthorizeOptions, vocab = foreign) => authorizeMacaroon(root, key, [], { nowMs: T0 }, vocab, options);
+    const r = run({});
+    expect(!r.ok && r.reason === 'caveat_unknown' && r.caveat).to.deep.equal({ source: 'root', index: 0, name: 'account' });
+    expect(run({ exact: ['account = 3735928559'] })).to.include({ ok: true });
+    expect(run({ exact: ['account = 0000000000'] })).to.include({ ok: false, reason: 'caveat_unknown' });
+    // An application that registers `account` judges it by its type: the spelling is malformed.
+    const withAccount = defaultCaveats({ requirePresenter: false }).register<string>({ name: 'account', parse: (v) => (/^[0-9]+$/.test(v) ? { ok: true, value: v } : { ok: false }), check: () => true });
+    expect(run({ exact: ['account = 3735928559'] }, withAccount)).to.include({ ok: false, reason: 'caveat_malformed' });
+  });
+
+  it('published libmacaroons vector caveat_v2_7 ("user = alice"): genuine, and refused as malformed, not read as a user', () => {
+    const { root, key } = published('caveat_v2_7');
+    expect(root.caveats.map((c) => Buffer.from(c.identifier).toString())).to.deep.equal(['account = 3735928559', 'user = alice']);
+    const r = authorizeMacaroon(root, key, [], { nowMs: T0 }, foreign, { exact: ['account = 3735928559', 'user = alice'] });
+    expect(r.ok === false && r.reason === 'caveat_malformed' && r.caveat).to.deep.equal({ source: 'root', index: 1, name: 'user' });
   });
 });
 
