@@ -5,7 +5,7 @@
 import { expect } from 'chai';
 import * as fc from 'fast-check';
 import { MAC_BYTES } from '../../src/crypto';
-import { decodeEnvelope, DEFAULT_ENVELOPE_LIMITS, encodeEnvelope, Envelope, EnvelopeLimits } from '../../src/envelope';
+import { decodeEnvelope, DEFAULT_ENVELOPE_LIMITS, encodeEnvelope, Envelope, EnvelopeLimits } from '../../src/wire/envelope';
 import { hex, holds, must, mutantOf, noThrow } from './support';
 import { world } from './world';
 

@@ -12,7 +12,7 @@ import {
   MacaroonKeyring,
   macaroonAcceptance,
   macaroonKeys,
-  MemoryReplayCache,
+  MemoryReplayStore,
   mintMacaroon,
   NonceSource,
   RequestSigner,
@@ -59,7 +59,7 @@ export function newVerifier(): RequestVerifier {
   return new RequestVerifier({
     keys: staticKeySource(ROOT_RING, AUDIENCE),
     now: () => T0,
-    replayCache: new MemoryReplayCache({ now: () => T0 }),
+    replayStore: new MemoryReplayStore({ now: () => T0 }),
     macaroons: macaroonAcceptance({ keys: macaroonKeys(MACAROON_RING) }),
   });
 }
