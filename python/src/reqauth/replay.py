@@ -70,12 +70,12 @@ class MemoryReplayStore:
     def check_and_remember(self, principal: str, nonce: bytes, expires_at_ms: int) -> str:
         with self._lock:
             now = self._now()
+            self._sweep_some(now)  # before taking this principal's record, which it may drop
             rec = self._principals.get(principal)
             if rec is None:
                 rec = self._principals[principal] = _Principal()
                 self._sweep.append(principal)
             self._expire(rec, now)
-            self._sweep_some(now)
             # A remembered pair is a replay, whatever the floors say (§6.4: replayed wins).
             if nonce in rec.entries:
                 return REPLAYED
