@@ -147,21 +147,15 @@ def _parse(data: bytes, limits: EnvelopeLimits) -> Envelope:
     seen: set[int] = set()
     values: dict[str, object] = {}
     roles: list[bytes] = []
-    roles_closed = False  # roles are one contiguous run
-    last_field = 0
     i = 0
     while i < len(data):
         key, i = read_varint(data, i)
         number, wire_type = key >> 3, key & 7
-        if number == 4:
-            if roles_closed:
-                raise _Malformed("roles split by another field")
-        elif last_field == 4:
-            roles_closed = True
+        # Fields may come in any order (§3.2); a singular field may not come twice. Roles may
+        # be split by other fields, but in the order of their appearance they are canonical.
         if number != 4 and number in seen:
             raise _Malformed("field repeated")
         seen.add(number)
-        last_field = number
         if number in (1, 9):
             if wire_type != 0:
                 raise _Malformed("wrong wire type")

@@ -78,10 +78,10 @@ class MacaroonAcceptance:
         claims = authorize_caveats(verified[1], ctx, self._exact)
         if isinstance(claims, CaveatRefusal):
             self.last_detail = claims.detail
-            return "macaroon_caveat_refused"
+            return claims.reason  # caveat_unknown | caveat_malformed | caveat_failed | caveat_missing
         if self._require_user and claims.user is None:
             self.last_detail = "no user caveat"
-            return "macaroon_caveat_refused"
+            return "caveat_missing"
         # 5. the asserted user must be the proven one
         if env.on_behalf_of and env.on_behalf_of != claims.user:
             return "user_mismatch"
