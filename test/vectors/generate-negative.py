@@ -325,10 +325,17 @@ add("digest-on-stream", "A client-streaming call whose envelope carries a body_d
 simple("wrong-audience-and-bad-mac", "Wrong audience and a MAC under no key: step 2 refuses before step 3.", "2",
        "wrong_audience", fields(audience="billing"))
 
+simple("wrong-audience-and-method", "Wrong audience and wrong method: the audience is compared first.", "2",
+       "wrong_audience", fields(audience="billing", method="GetBalance", body=MESSAGES["Transfer"]))
+simple("wrong-method-and-no-digest", "Wrong method and no body_digest: the method is compared before the digest's presence.",
+       "2", "wrong_method", [x for x in fields(method="GetBalance") if x[0] != 10])
+
 # ------------------------------------------------------------------ step 3: key and MAC
 simple("unknown-key-id", "key_id k-unknown, not in the keyring.", "3", "unknown_key", fields(key_id="k-unknown"))
 simple("revoked-key-id", "The key id is on the deny list.", "3", "revoked_key", fields(),
        keyring={"deny_key_ids": [KID]})
+simple("unknown-and-denied-key-id", "A key id that is both absent from the keyring and denied: unknown_key.", "3",
+       "unknown_key", fields(key_id="k-unknown"), keyring={"deny_key_ids": ["k-unknown"]})
 env = join(fields())
 m = bytearray(mac(FD, env))
 m[0] ^= 1
