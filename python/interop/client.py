@@ -20,7 +20,7 @@ from protos import generated  # noqa: E402
 
 from reqauth import RequestSigner, load_credential  # noqa: E402
 from reqauth.grpcio import acting_for, reqauth_channel  # noqa: E402
-from reqauth.macaroon import Presentation, bind_for_request, parse_token, serialize_token  # noqa: E402
+from reqauth.macaroon import Presentation, bind_for_request, parse_token  # noqa: E402
 from reqauth.signer import ENVELOPE_KEY  # noqa: E402
 
 pb = generated("ledger.v1.ledger_pb2")

@@ -14,7 +14,7 @@ import grpc  # noqa: E402
 
 import ledger_server as ex  # noqa: E402
 from reqauth import RequestSigner, StaticKeys, issue_credential, policy_from_descriptors  # noqa: E402
-from reqauth.grpcio import ReqauthServer, get_claims  # noqa: E402
+from reqauth.grpcio import ReqauthServer  # noqa: E402
 from reqauth.signer import ENVELOPE_KEY, SERVER_TIME_KEY  # noqa: E402
 
 pb = ex.pb

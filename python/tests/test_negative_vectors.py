@@ -4,7 +4,7 @@ import unittest
 
 from support import root_ring, vectors
 
-from reqauth.errors import REASONS, RefusalClass
+from reqauth.errors import REASONS
 from reqauth.keyring import StaticKeys
 from reqauth.macaroon import MacaroonAcceptance, MacaroonKeys
 from reqauth.policy import AccessRule, Policy

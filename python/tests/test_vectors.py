@@ -8,11 +8,10 @@ from reqauth.envelope import Envelope, encode_envelope, parse_envelope
 from reqauth.keyring import StaticKeys
 from reqauth.keys import audience_key_info, derive_audience_key, derive_principal_key, principal_key_info
 from reqauth.macaroon import (MacaroonAcceptance, MacaroonKeys, Presentation, add_first_party, encode_presentation,
-                              mint, possession_key, possession_proof)
+                              mint, possession_proof)
 from reqauth.crypto import LABELS, sha256
 from reqauth.policy import AccessRule, Policy
 from reqauth.replay import MemoryReplayStore
-from reqauth.signer import SignedHeader
 from reqauth.stream_tag import StreamSigner
 from reqauth.verifier import RequestVerifier, VerifiedHeader
 

@@ -5,7 +5,7 @@ rules of §3.2, which leave no room for two parsers to read one envelope differe
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Union
 
 ENVELOPE_VERSION = 1

@@ -1,7 +1,7 @@
 """Per-method access rules (spec §7), from code or from the ``(reqauth.v1.access)`` option."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Iterable, Mapping, Optional
 
 from .errors import ReqauthConfigError

@@ -4,7 +4,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable, Optional, Sequence, Union
 
 from .crypto import LABELS, MAC_BYTES, constant_time_equal, hmac_sha256, sha256
@@ -12,7 +12,7 @@ from .envelope import DEFAULT_LIMITS, Envelope, EnvelopeLimits, parse_envelope
 from .errors import Refusal
 from .keys import derive_principal_key
 from .policy import Policy
-from .replay import FORGOTTEN, FRESH, REPLAYED, MemoryReplayStore, ReplayWindow
+from .replay import FRESH, REPLAYED, MemoryReplayStore, ReplayWindow
 from .stream_tag import StreamVerifier
 
 

@@ -116,7 +116,6 @@ class ReqauthServer:
             return handler  # §7: no request authentication at all
         decode = handler.request_deserializer or (lambda b: b)
         serialize = handler.response_serializer
-        single = not handler.request_streaming
 
         def decode_or_refuse(context, header: VerifiedHeader, body: bytes):
             try:

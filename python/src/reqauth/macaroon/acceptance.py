@@ -6,7 +6,7 @@ from typing import Iterable, Optional, Union
 
 from ..crypto import constant_time_equal
 from ..envelope import Envelope
-from .caveats import CaveatClaims, CaveatContext, CaveatRefusal, authorize_caveats
+from .caveats import CaveatContext, CaveatRefusal, authorize_caveats
 from .chain import verify
 from .credential import HANDOFF, POSSESSION, Presentation, decode_credential, possession_key, possession_proof
 from .identifier import id_text

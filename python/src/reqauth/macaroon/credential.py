@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional, Sequence, Union
+from typing import Sequence, Union
 
 from ..crypto import LABELS, hmac_sha256
 from .format import Macaroon, MacaroonFormatError, parse_v2, serialize_v2, SIGNATURE_BYTES

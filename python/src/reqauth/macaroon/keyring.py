@@ -5,8 +5,7 @@ import json
 import os
 import secrets
 import threading
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable, Optional
 
 from ..errors import ReqauthConfigError
