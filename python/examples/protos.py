@@ -7,8 +7,10 @@ is not needed): the examples build method handlers and calls from the descriptor
 """
 from __future__ import annotations
 
+import atexit
 import importlib
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -25,6 +27,7 @@ def generated(module: str):
     global _OUT
     if _OUT is None:
         _OUT = tempfile.mkdtemp(prefix="reqauth-py-gen-")
+        atexit.register(shutil.rmtree, _OUT, True)
         files = ["ledger/v1/ledger.proto", "tokens/v1/tokens.proto", "tokens/shop/v1/shop.proto"]
         subprocess.run(["protoc", "-I", os.path.join(REPO, "proto"), "-I", os.path.join(REPO, "examples", "proto"),
                         f"--python_out={_OUT}", *files], check=True)
