@@ -61,9 +61,14 @@ class Child {
     }
   }
 
-  close(): void {
+  /** Ends its stdin, which ends it (so its own clean-up runs); kills it if it lingers. */
+  async close(): Promise<void> {
+    if (this.proc.exitCode !== null) return;
+    const exited = new Promise<void>((resolve) => this.proc.once('exit', () => resolve()));
     this.proc.stdin?.end();
-    this.proc.kill();
+    const timer = setTimeout(() => this.proc.kill(), 3_000);
+    await exited;
+    clearTimeout(timer);
   }
 }
 
@@ -80,8 +85,8 @@ class PyClient {
     await this.child.waitFor(n + 1, 20_000);
     return this.child.lines[n] as { case: string; code: number };
   }
-  close(): void {
-    this.child.close();
+  close(): Promise<void> {
+    return this.child.close();
   }
 }
 
@@ -144,9 +149,7 @@ describe('interop: the Python package and the TypeScript implementation, both di
   });
 
   after(async () => {
-    pyToTs?.close();
-    pyToPy?.close();
-    pyServer?.close();
+    await Promise.all([pyToTs?.close(), pyToPy?.close(), pyServer?.close()]);
     for (const c of clients) c.close();
     await tsLedger?.close();
     await ex?.close();
