@@ -4,6 +4,10 @@
 #                                  packages load): test/macaroon/interop.test.ts
 #   libmacaroons0, libmacaroons-dev  libmacaroons (C), plus gcc and libc6-dev to build the
 #                                  driver at test time: test/macaroon/interop-libmacaroons.test.ts
+#   python3-grpcio, python3-protobuf, python3-nacl, protobuf-compiler
+#                                  the Python package python/ (its unit tests and
+#                                  test/interop/python.test.ts); protoc compiles the example
+#                                  protos for it at test time
 # (The npm `macaroon` package is a dev dependency: npm ci installs it.)
 # Idempotent, and does nothing (no apt) when everything is already there. Called by `npm test`.
 set -euo pipefail
@@ -18,6 +22,10 @@ have_libmacaroons() {
 
 missing=()
 /usr/bin/python3 -c 'import pymacaroons' 2>/dev/null || missing+=(python3-pymacaroons)
+/usr/bin/python3 -c 'import grpc' 2>/dev/null || missing+=(python3-grpcio)
+/usr/bin/python3 -c 'import google.protobuf' 2>/dev/null || missing+=(python3-protobuf)
+/usr/bin/python3 -c 'import nacl.secret' 2>/dev/null || missing+=(python3-nacl)
+command -v protoc >/dev/null 2>&1 || missing+=(protobuf-compiler)
 have_libmacaroons || missing+=(libmacaroons0 libmacaroons-dev)
 have_compiler || missing+=(gcc libc6-dev)
 [ ${#missing[@]} -eq 0 ] && exit 0

@@ -1,0 +1,31 @@
+"""Audit events (spec §8, §12): the precise reason goes here, never to the client."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+from .verifier import Claims
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    decision: str  # "allow" | "deny"
+    method: str
+    time_ms: int
+    reason: Optional[str] = None
+    claims: Optional[Claims] = None
+
+    def to_json(self) -> dict:
+        out = {"decision": self.decision, "method": self.method, "timeMs": self.time_ms}
+        if self.reason:
+            out["reason"] = self.reason
+        if self.claims:
+            c = self.claims
+            out["claims"] = {"keyId": c.key_id, "principal": c.principal, "roles": list(c.roles),
+                             "onBehalfOf": c.on_behalf_of, "userVerified": c.user_verified,
+                             "chain": list(c.chain), "macaroonId": c.macaroon_id,
+                             "audience": c.audience, "method": c.method}
+        return out
+
+
+AuditHook = Callable[[AuditEvent], None]
