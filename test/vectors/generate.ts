@@ -182,7 +182,7 @@ const SPECS: Spec[] = [
     method: '/ledger.v1.LedgerService/Transfer',
     nonce: '1032547698badcfe0123456789abcdef',
     issuedAtMs: ISSUED_AT + 4,
-    macaroon: { caveats: ['user alice', 'roles customer', 'presenter frontdesk', 'expires 2025-01-01T00:15:00.000Z'], presentation: 'possession' },
+    macaroon: { caveats: ['user alice', 'roles customer', 'presenter frontdesk', 'expires 2025-01-01T00:15:00Z'], presentation: 'possession' },
     message: wrap(transaction('tx-2001', 'alice-checking', 'bob-checking', 5_000, 'dinner')),
   },
   {
