@@ -32,6 +32,7 @@ import {
   Policy,
   ReasonCode,
   ReplayCache,
+  ReqauthConfigError,
   refuse,
   Refusal,
   RequestVerifier,
@@ -61,6 +62,12 @@ export interface ReqauthServerOptions {
   audit?: AuditHook;
   /** Where decisions go as OpenTelemetry spans and metrics (interceptors/telemetry.ts). */
   telemetry?: ReqauthTelemetryOptions;
+  /**
+   * Told once, at the first call, that the policy has a rule for a service never added
+   * through this server (every call is then refused, `misconfigured`). Default: a process
+   * warning on stderr.
+   */
+  onConfigError?: (err: ReqauthConfigError) => void;
   now?: () => number;
 }
 
@@ -78,6 +85,9 @@ export class ReqauthServer {
   private readonly methods = new Map<string, WrappedMethod>();
   private readonly audit: AuditHook | undefined;
   private readonly now: () => number;
+  private readonly onConfigError: (err: ReqauthConfigError) => void;
+  /** The policy checked against the services added: undefined until the next call checks. */
+  private policyProblem: ReqauthConfigError | null | undefined;
   /** @internal */
   readonly telemetry: Telemetry;
 
@@ -87,13 +97,18 @@ export class ReqauthServer {
     this.audit = options.audit;
     this.now = options.now ?? Date.now;
     this.telemetry = new Telemetry(options.telemetry);
+    this.onConfigError = options.onConfigError ?? ((err) => process.emitWarning(err.message, { code: 'REQAUTH_POLICY' }));
   }
 
   /**
    * The service definition with each request deserializer replaced by one that keeps the
    * exact bytes. Pass the result to `server.addService`; the interceptor decodes.
+   *
+   * @throws ReqauthConfigError if a policy rule for this service names none of its methods
    */
   wrapService<D extends ServiceDefinition>(definition: D): D {
+    this.policy.checkService(definition);
+    this.policyProblem = undefined;
     const wrapped: Record<string, ServerMethodDefinition<unknown, unknown>> = {};
     for (const [name, method] of Object.entries(definition)) {
       const m = method as ServerMethodDefinition<unknown, unknown>;
@@ -123,10 +138,35 @@ export class ReqauthServer {
   /** Install in `new grpc.Server({ interceptors: [...] })`, last in the list (closest to handlers). */
   readonly interceptor: ServerInterceptor = (descriptor, call) => {
     const path = descriptor.path;
+    if (this.policyProblem !== null && this.misconfigured()) return new MisconfiguredCall(call, this, path);
     const method = this.methods.get(path);
     if (this.policy.isPublic(path)) return method ? new PublicCall(call, method) : new ServerInterceptingCall(call);
     return new VerifyingCall(call, this, path, method);
   };
+
+  /**
+   * By the first call every service has been added, so a rule still naming none of them
+   * (a misspelled service) is a broken configuration: fail closed, refuse every call, and
+   * say why once. Public rules may name services added without reqauth (health checks).
+   */
+  private misconfigured(): boolean {
+    if (this.policyProblem === undefined) {
+      try {
+        const added: Record<string, { path: string }> = {};
+        for (const path of this.methods.keys()) added[path] = { path };
+        this.policy.checkAgainst(added, { allowPublicElsewhere: true });
+        this.policyProblem = null;
+      } catch (err) {
+        this.policyProblem = err instanceof ReqauthConfigError ? err : new ReqauthConfigError(String(err));
+        try {
+          this.onConfigError(this.policyProblem);
+        } catch {
+          // A reporter that throws must not take the call, or the process, with it.
+        }
+      }
+    }
+    return this.policyProblem !== null;
+  }
 
   /** @internal */
   record(path: string, claims: Claims | undefined, refusal: Refusal | undefined, call: ServerInterceptingCallInterface, telemetry?: CallTelemetry): void {
@@ -146,6 +186,35 @@ export class ReqauthServer {
       if (refusal) telemetry?.decided(event);
     }
     if (!refusal) telemetry?.decided(event);
+  }
+}
+
+/** Any call to a server whose configuration is broken: refused before the handler. */
+class MisconfiguredCall extends ServerInterceptingCall {
+  constructor(
+    private readonly inner: ServerInterceptingCallInterface,
+    private readonly server: ReqauthServer,
+    private readonly path: string,
+  ) {
+    super(inner);
+  }
+
+  override start(): void {
+    this.inner.start({
+      onReceiveMetadata: () => {
+        const refusal = refuse('misconfigured');
+        try {
+          this.server.record(this.path, undefined, refusal, this.inner);
+        } catch {
+          // The audit hook's fault changes nothing: the call is refused either way.
+        } finally {
+          this.inner.sendStatus(statusFor(refusal));
+        }
+      },
+      onReceiveMessage: () => undefined,
+      onReceiveHalfClose: () => undefined,
+      onCancel: () => undefined, // no handler was started
+    });
   }
 }
 

@@ -66,6 +66,8 @@ const REASONS = {
   malformed_message: 'invalid_argument',
   // A fault on the server's side (a key source, policy or audit hook threw): fail closed.
   internal_error: 'internal',
+  // The server's configuration is broken (a policy rule names a service never added).
+  misconfigured: 'internal',
 } as const satisfies Record<string, RefusalKind>;
 
 /** A stable reason code: safe to log, index and alert on; never shown to the client. */

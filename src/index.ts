@@ -9,6 +9,7 @@ export * from './key-source';
 export * from './credential';
 export * from './replay';
 export * from './policy';
+export * from './descriptor-set';
 export * from './stream-tag';
 export * from './signer';
 export * from './verifier';
