@@ -4,6 +4,9 @@
 #                                  packages load): test/macaroon/interop.test.ts
 #   libmacaroons0, libmacaroons-dev  libmacaroons (C), plus gcc and libc6-dev to build the
 #                                  driver at test time: test/macaroon/interop-libmacaroons.test.ts
+#   protobuf-compiler              protoc, to check that the descriptor sets it writes
+#                                  (--descriptor_set_out, the grpc-tools way) carry the access
+#                                  rules: test/grpc/codegen-styles.test.ts
 # (The npm `macaroon` package is a dev dependency: npm ci installs it.)
 # Idempotent, and does nothing (no apt) when everything is already there. Called by `npm test`.
 set -euo pipefail
@@ -20,6 +23,7 @@ missing=()
 /usr/bin/python3 -c 'import pymacaroons' 2>/dev/null || missing+=(python3-pymacaroons)
 have_libmacaroons || missing+=(libmacaroons0 libmacaroons-dev)
 have_compiler || missing+=(gcc libc6-dev)
+command -v protoc >/dev/null 2>&1 || missing+=(protobuf-compiler)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 sudo=""
