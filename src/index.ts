@@ -7,6 +7,7 @@ export * from './keys';
 export * from './keyring';
 export * from './key-source';
 export * from './credential';
+export * from './credential-file';
 export * from './replay';
 export * from './policy';
 export * from './descriptor-set';
