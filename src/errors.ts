@@ -5,7 +5,8 @@
 /** Which class of refusal a reason belongs to; bindings map it to a transport status. */
 export type RefusalKind = 'unauthenticated' | 'permission_denied' | 'invalid_argument' | 'internal';
 
-const REASONS = {
+/** Every reason code, with the kind of refusal it is (which decides the client's status). */
+export const REASONS = {
   // Request metadata (spec §4).
   missing_envelope: 'unauthenticated',
   duplicate_metadata: 'unauthenticated',
