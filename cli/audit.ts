@@ -7,20 +7,25 @@ export const audit: Command = {
   name: 'audit',
   summary: 'query the audit store: who called what, as whom, allowed or denied and why',
   usage: [
-    'Usage: reqauth audit --db FILE [--principal P] [--user U] [--method M] [--decision allow|deny] [--since 1h] [--limit N] [--json]',
+    'Usage: reqauth audit --db FILE [--principal P] [--user U] [--method M] [--decision allow|deny]',
+    '                     [--reason R] [--since 1h] [--limit N] [--wide | --json]',
     '',
     'Prints the decisions recorded in an audit store (the SQLite file AuditSpanExporter',
-    'writes), newest first, as a table (time, decision, reason, principal, user, role,',
-    'method, trace id) or, with --json, as one JSON object per line.',
+    'writes), newest first, as a table that fits 120 columns (time in UTC, decision, reason,',
+    'principal, user, Service/Method; long values cut with …), with --wide as a table of every',
+    'value in full plus role and trace id, or with --json as one JSON object per line.',
     '',
     'Options:',
     '  --db FILE        the audit store (opened read-only)',
     '  --principal P    only calls by this principal',
     '  --user U         only calls made for this user (on behalf of)',
-    '  --method M       only this method, as its full path: /ledger.v1.LedgerService/Transfer',
+    '  --method M       only this method: its full path /ledger.v1.LedgerService/Transfer, or',
+    '                   its short name Transfer or LedgerService/Transfer',
     '  --decision D     allow or deny',
+    '  --reason R       only refusals for this reason (bad_digest, missing_role, ...)',
     '  --since AGE      only the last AGE: a number and a unit, s m h or d (30s, 15m, 1h, 2d)',
     '  --limit N        at most N rows (default 100)',
+    '  --wide           every column, nothing cut (role, full method path, trace id)',
     '  --json           JSON lines instead of a table',
     '',
     'Filters combine (all must match). A missing or foreign FILE exits 1. Needs the',
@@ -32,15 +37,17 @@ export const audit: Command = {
     user: { type: 'string' },
     method: { type: 'string' },
     decision: { type: 'string' },
+    reason: { type: 'string' },
     since: { type: 'string' },
     limit: { type: 'string' },
+    wide: { type: 'boolean' },
     json: { type: 'boolean' },
   },
   run(values, _positionals, io) {
     const db = optionalString(values, 'db');
     if (db === undefined) throw new UsageError('missing required --db');
     const query: { -readonly [K in keyof AuditQuery]: AuditQuery[K] } = {};
-    for (const name of ['principal', 'user', 'method'] as const) {
+    for (const name of ['principal', 'user', 'method', 'reason'] as const) {
       const v = optionalString(values, name);
       if (v !== undefined) query[name] = v;
     }
@@ -59,6 +66,7 @@ export const audit: Command = {
 
     if (!existsSync(db)) throw new CliError(`no audit store at ${db} (file not found)`);
     const rows = readRows(db, query);
+    if (values['json'] === true && values['wide'] === true) throw new UsageError('--json and --wide do not combine');
     if (values['json'] === true) {
       for (const r of rows) io.out(JSON.stringify({ time: new Date(r.timeMs).toISOString(), ...r }));
       return;
@@ -67,7 +75,7 @@ export const audit: Command = {
       io.out('no matching decisions');
       return;
     }
-    io.out(table(rows));
+    io.out(values['wide'] === true ? wideTable(rows) : table(rows));
   },
 };
 
@@ -107,23 +115,51 @@ function readRows(path: string, query: AuditQuery): AuditRecord[] {
   }
 }
 
-const HEADERS = ['time', 'decision', 'reason', 'principal', 'user', 'role', 'method', 'trace id'];
+/** Every value in full: wider than a terminal, for copying trace ids and full paths. */
+function wideTable(rows: readonly AuditRecord[]): string {
+  const headers = ['time', 'decision', 'reason', 'principal', 'user', 'role', 'method', 'trace id'];
+  const cells = rows.map((r) =>
+    [new Date(r.timeMs).toISOString(), r.decision, r.reason ?? '-', r.principal ?? '-', r.user ?? '-', r.role ?? '-', r.method, r.traceId ?? '-'].map(printable),
+  );
+  return layout(headers, cells);
+}
 
+/**
+ * The default table, at most 120 columns whatever the values: the time to the second (UTC),
+ * the method as Service/Method, and each column cut to a budget (`…` marks a cut). Role and
+ * trace id are in --wide and --json.
+ */
 function table(rows: readonly AuditRecord[]): string {
-  const cells = rows.map((r) => [
-    new Date(r.timeMs).toISOString(),
-    r.decision,
-    r.reason ?? '-',
-    r.principal ?? '-',
-    r.user ?? '-',
-    r.role ?? '-',
-    r.method,
-    r.traceId ?? '-',
-  ].map(printable));
-  const all = [HEADERS, ...cells];
-  const widths = HEADERS.map((_, i) => Math.max(...all.map((row) => row[i]!.length)));
+  const headers = ['time (UTC)', 'decision', 'reason', 'principal', 'user', 'method'];
+  const budget = [19, 8, 24, 14, 12, 33];
+  const cells = rows.map((r) =>
+    [
+      new Date(r.timeMs).toISOString().slice(0, 19).replace('T', ' '),
+      r.decision,
+      r.reason ?? '-',
+      r.principal ?? '-',
+      r.user ?? '-',
+      shortMethod(r.method),
+    ].map((c, i) => cut(printable(c), budget[i]!)),
+  );
+  return layout(headers, cells);
+}
+
+/** `/ledger.v1.LedgerService/Transfer` -> `LedgerService/Transfer` (the package dropped). */
+function shortMethod(path: string): string {
+  const m = /^\/(?:[^/]*\.)?([^./]+\/[^/]+)$/.exec(path);
+  return m ? m[1]! : path;
+}
+
+function cut(text: string, width: number): string {
+  return text.length <= width ? text : text.slice(0, width - 1) + '…';
+}
+
+function layout(headers: string[], cells: string[][]): string {
+  const all = [headers, ...cells];
+  const widths = headers.map((_, i) => Math.max(...all.map((row) => row[i]!.length)));
   const line = (row: string[]) => row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
-  return [line(HEADERS), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n');
+  return [line(headers), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n');
 }
 
 /**

@@ -2,6 +2,8 @@
 // The reqauth command-line tool: a thin dispatcher over the commands in this directory.
 // Exit codes: 0 success, 1 runtime failure, 2 usage error. Nothing printed ever contains a
 // secret, key or MAC, except the macaroon `macaroon mint|discharge` was asked to print.
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { ReqauthConfigError } from '../src';
 import { audit } from './audit';
 import { CliError, Command, Io, parseCommandArgs, UsageError } from './common';
@@ -31,6 +33,7 @@ function overview(): string {
   const width = Math.max(...[...COMMANDS, ...GROUPS].map((c) => c.name.length));
   return [
     'Usage: reqauth COMMAND [options]',
+    '       reqauth --version',
     '',
     'Manage reqauth keys and credentials, inspect envelopes, and work with macaroons.',
     '',
@@ -64,6 +67,10 @@ export function main(argv: readonly string[], io: Io): number {
   let where = 'reqauth';
   try {
     if (name === undefined) throw new UsageError('missing command');
+    if (name === '--version') {
+      io.out(version());
+      return 0;
+    }
     if (name === '--help' || name === '-h' || name === 'help') {
       io.out(name === 'help' && rest.length > 0 ? helpTopic(rest) : overview());
       return 0;
@@ -107,6 +114,12 @@ export function main(argv: readonly string[], io: Io): number {
     io.err(`${where}: internal error (${err instanceof Error ? err.name : typeof err})`);
     return 1;
   }
+}
+
+/** The installed package's version: its package.json is two levels above dist/cli. */
+export function version(): string {
+  const manifest = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string };
+  return manifest.version;
 }
 
 /** `reqauth help COMMAND` and `reqauth help GROUP [COMMAND]`. */

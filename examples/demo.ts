@@ -1,12 +1,14 @@
 // `npm run demo`: fresh keys from the reqauth CLI, the example ledger server and client as
 // separate processes, then a round of attacks. Prints what was accepted and what was
 // refused, with the reason the server's audit recorded (the clients only ever see a
-// generic message). Nothing to set up; everything stays on 127.0.0.1 and in a temp dir.
+// generic message). Nothing to set up; everything stays on 127.0.0.1 and in a temp dir,
+// or, with `npm run demo -- --keep DIR`, in DIR, kept to explore afterwards.
 import * as grpc from '@grpc/grpc-js';
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { parseArgs } from 'node:util';
 import { onBehalfOf, presentMacaroon, reqauthClientOptions } from '../interceptors';
 import {
   addFirstPartyCaveat,
@@ -50,8 +52,23 @@ function step(text: string): void {
   console.log(`\n== ${text}`);
 }
 
+/** Words joined into lines of at most `width` columns, continued after `indent`. */
+function wrap(words: readonly string[], width: number, indent: string, joint = ' ', lineEnd = ''): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of words) {
+    if (line !== '' && line.length + joint.length + word.length + lineEnd.length > width) {
+      lines.push(line + lineEnd);
+      line = indent + word;
+    } else {
+      line = line === '' ? word : line + joint + word;
+    }
+  }
+  return [...lines, line].join('\n');
+}
+
 function cli(dir: string, ...args: string[]): void {
-  console.log(`$ reqauth ${args.join(' ')}`);
+  console.log(wrap(['$', 'reqauth', ...args], 120, '    ', ' ', ' \\'));
   const out = execFileSync(process.execPath, [CLI, ...args], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   for (const line of out.trim().split('\n')) console.log(`  ${line}`);
 }
@@ -129,8 +146,46 @@ function importBatch(client: LedgerServiceClient, id: string): Promise<grpc.stat
   });
 }
 
+/** `--keep DIR`: a new or empty directory that keeps the keys and the audit store. */
+function keepDir(): string | undefined {
+  const { values } = parseArgs({ options: { keep: { type: 'string' } } });
+  if (values.keep === undefined) return undefined;
+  // Relative to where the user typed the command (npm runs scripts from the package root).
+  const dir = path.resolve(process.env['INIT_CWD'] ?? process.cwd(), values.keep);
+  mkdirSync(dir, { recursive: true });
+  if (readdirSync(dir).length > 0) throw new Error(`--keep ${values.keep}: the directory is not empty; name a new or empty one`);
+  return dir;
+}
+
+/** What to try next with what --keep kept. */
+function nextSteps(dir: string, keyId: string): void {
+  // Relative to the repository root, where npm runs scripts (and the commands below), when
+  // DIR is under it and that is where the user is; absolute otherwise.
+  const rel = path.relative(process.cwd(), dir);
+  const here = (process.env['INIT_CWD'] ?? process.cwd()) === process.cwd() && !rel.startsWith('..') && !path.isAbsolute(rel);
+  const q = (p: string) => (/^[\w./-]+$/.test(p) ? p : `'${p.replace(/'/g, `'\\''`)}'`);
+  const f = (name: string) => q(here ? path.join(rel || '.', name) : path.join(dir, name));
+  const say = (...words: string[]) => console.log(wrap(words, 120, '      ', ' ', ' \\'));
+  step(`Kept in ${here ? rel || '.' : dir}: the keys and the audit store`);
+  console.log(`  root.json       the root keyring (the issuer's secret: never on a server)`);
+  console.log(`  service.json    the ledger's service keyring, with the demo's revocations (principal frontend,`);
+  console.log(`                  key ${keyId})`);
+  console.log(`  frontend.json   reporting.json: client credentials`);
+  console.log(`  macaroons.json  the token service's macaroon keyring`);
+  console.log(`  audit.db        every decision the server made (SQLite, written from OpenTelemetry spans)`);
+  console.log(`\nNext, try:`);
+  say('  npx reqauth audit --db', f('audit.db'), '--decision deny');
+  say('  npx reqauth audit --db', f('audit.db'), '--method Transfer --user alice --wide');
+  say('  npx reqauth audit --db', f('audit.db'), '--reason replayed_nonce --json');
+  console.log('  # a fresh service keyring, without the revocations, then the example server and client:');
+  say('  npx reqauth derive --root', f('root.json'), '--audience ledger --out', f('service.json'));
+  say('  npm run example:server -- --port 50051 --keys', f('service.json'), '--macaroon-keys', f('macaroons.json'));
+  say('  npm run example:client -- --target 127.0.0.1:50051 --credentials', f('frontend.json'), '--on-behalf-of alice');
+}
+
 async function main(): Promise<void> {
-  const dir = mkdtempSync(path.join(tmpdir(), 'reqauth-demo-'));
+  const kept = keepDir();
+  const dir = kept ?? mkdtempSync(path.join(tmpdir(), 'reqauth-demo-'));
   const clients: grpc.Client[] = [];
   let server: Awaited<ReturnType<typeof startServer>> | undefined;
   const rows: { attack: string; expected: string; status: string; reason: string; ok: boolean }[] = [];
@@ -270,9 +325,9 @@ async function main(): Promise<void> {
     step('Server audit: decisions by outcome');
     const allowed = audit.filter((a) => a.decision === 'allow').length;
     const denied = audit.filter((a) => a.decision === 'deny');
-    console.log(`  ${allowed} allowed, ${denied.length} denied: ${[...new Set(denied.map((a) => a.reason))].join(', ')}`);
+    console.log(wrap([`  ${allowed} allowed, ${denied.length} denied:`, ...[...new Set(denied.map((a) => a.reason ?? '-'))]], 120, '    ', ' '));
 
-    step('The audit, from the embedded store (OpenTelemetry spans -> SQLite), with trace ids');
+    step('The audit, from the embedded store (OpenTelemetry spans -> SQLite; --wide adds trace ids)');
     cli(dir, 'audit', '--db', 'audit.db', '--since', '1h', '--limit', '50');
     step('Who was refused, and why: alice\'s refused calls');
     cli(dir, 'audit', '--db', 'audit.db', '--user', 'alice', '--decision', 'deny');
@@ -280,13 +335,15 @@ async function main(): Promise<void> {
       console.log(`  traces were also exported over OTLP; in Jaeger search service ${SERVICE_NAME}, tags: user.id=alice reqauth.decision=deny`);
     }
 
+    if (kept) nextSteps(kept, keyId);
+
     const failed = rows.filter((r) => !r.ok);
     console.log(`\n${clientExit === 0 ? 'honest client: all calls OK' : 'honest client FAILED'}; attacks: ${rows.length - failed.length}/${rows.length} as expected`);
     if (clientExit !== 0 || failed.length > 0) process.exitCode = 1;
   } finally {
     for (const c of clients) c.close();
     server?.child.kill('SIGTERM');
-    rmSync(dir, { recursive: true, force: true });
+    if (!kept) rmSync(dir, { recursive: true, force: true });
   }
 }
 

@@ -69,6 +69,11 @@ export interface ReqauthServerOptions {
   audit?: AuditHook;
   /** Where decisions go as OpenTelemetry spans and metrics (interceptors/telemetry.ts). */
   telemetry?: ReqauthTelemetryOptions;
+  /**
+   * A policy rule names a service that was never added through this server (every call is
+   * then refused, `misconfigured`). Default: a process warning. Called once.
+   */
+  onConfigError?: (err: ReqauthConfigError) => void;
   now?: () => number;
 }
 
@@ -87,6 +92,9 @@ export class ReqauthServer {
   private readonly audit: AuditHook | undefined;
   private readonly now: () => number;
   private readonly reported = new Set<string>();
+  private readonly onConfigError: (err: ReqauthConfigError) => void;
+  /** The policy checked against the services added: undefined until the next call checks. */
+  private policyProblem: ReqauthConfigError | null | undefined;
   /** @internal */
   readonly telemetry: Telemetry;
 
@@ -96,6 +104,7 @@ export class ReqauthServer {
     this.audit = options.audit;
     this.now = options.now ?? Date.now;
     this.telemetry = new Telemetry(options.telemetry);
+    this.onConfigError = options.onConfigError ?? ((err) => process.emitWarning(err.message, { code: 'REQAUTH_POLICY' }));
   }
 
   /**
@@ -105,7 +114,10 @@ export class ReqauthServer {
    * wrapped so that it runs only for a call the interceptor passed, and the span active when
    * it runs — the server span @opentelemetry/instrumentation-grpc starts around the handler —
    * carries the verified claims (interceptors/telemetry.ts explains why reqauth cannot reach
-   * it earlier). Throws a ReqauthConfigError if the server has no such interceptor.
+   * it earlier).
+   *
+   * @throws ReqauthConfigError if the server has no such interceptor, or if a policy rule for
+   * this service names none of its methods (a misspelled method)
    */
   addService(server: Server, definition: ServiceDefinition, implementation: UntypedServiceImplementation): void {
     const installed = (server as unknown as { interceptors?: unknown }).interceptors;
@@ -114,6 +126,8 @@ export class ReqauthServer {
         'auth.addService: this server was created without auth.interceptor; create it with new grpc.Server({ interceptors: [auth.interceptor] })',
       );
     }
+    this.policy.checkService(definition);
+    this.policyProblem = undefined;
     const methods: Record<string, ServerMethodDefinition<unknown, unknown>> = {};
     const handlers: UntypedServiceImplementation = {};
     for (const [name, method] of Object.entries(definition)) {
@@ -130,10 +144,35 @@ export class ReqauthServer {
   /** Install in `new grpc.Server({ interceptors: [...] })`, last in the list (closest to handlers). */
   readonly interceptor: ServerInterceptor = (descriptor, call) => {
     const path = descriptor.path;
+    if (this.policyProblem !== null && this.misconfigured()) return new MisconfiguredCall(call, this, path);
     const method = this.methods.get(path);
     if (this.policy.isPublic(path)) return new PublicCall(call, method);
     return new VerifyingCall(call, this, path, method);
   };
+
+  /**
+   * By the first call every service has been added, so a rule still naming none of them
+   * (a misspelled service) is a broken configuration: fail closed, refuse every call, and
+   * say why once. Public rules may name services added without reqauth (health checks).
+   */
+  private misconfigured(): boolean {
+    if (this.policyProblem === undefined) {
+      try {
+        const added: Record<string, { path: string }> = {};
+        for (const path of this.methods.keys()) added[path] = { path };
+        this.policy.checkAgainst(added, { allowPublicElsewhere: true });
+        this.policyProblem = null;
+      } catch (err) {
+        this.policyProblem = err instanceof ReqauthConfigError ? err : new ReqauthConfigError(String(err));
+        try {
+          this.onConfigError(this.policyProblem);
+        } catch {
+          // A reporter that throws must not take the call, or the process, with it.
+        }
+      }
+    }
+    return this.policyProblem !== null;
+  }
 
   /**
    * @internal Records a decision: the audit hook, then telemetry. Never throws (spec §8): an
@@ -196,6 +235,34 @@ export class ReqauthServer {
       else serverCall.emit('error', error);
       return undefined;
     };
+  }
+}
+
+/** Every call of a server whose policy names a service never added (`misconfigured`). */
+class MisconfiguredCall extends ServerInterceptingCall {
+  constructor(
+    private readonly inner: ServerInterceptingCallInterface,
+    private readonly server: ReqauthServer,
+    private readonly path: string,
+  ) {
+    super(inner);
+  }
+
+  override start(): void {
+    this.inner.start({
+      onReceiveMetadata: () => {
+        const refusal = refuse('misconfigured');
+        this.server.record(this.path, undefined, refusal, () => this.inner.getPeer());
+        try {
+          this.inner.sendStatus(statusFor(refusal));
+        } catch {
+          // the call is gone already
+        }
+      },
+      onReceiveMessage: () => undefined,
+      onReceiveHalfClose: () => undefined,
+      onCancel: () => undefined, // no handler was started
+    });
   }
 }
 

@@ -7,7 +7,8 @@
 #   python3-grpcio, python3-protobuf, python3-nacl, protobuf-compiler
 #                                  the Python package python/ (its unit tests and
 #                                  test/interop/python.test.ts); protoc compiles the example
-#                                  protos for it at test time
+#                                  protos for it at test time, and checks that the descriptor
+#                                  sets it writes carry the access rules (codegen-styles test)
 # (The npm `macaroon` package is a dev dependency: npm ci installs it.)
 # Idempotent, and does nothing (no apt) when everything is already there. Called by `npm test`.
 set -euo pipefail

@@ -5,7 +5,8 @@
 /** Which class of refusal a reason belongs to; bindings map it to a transport status. */
 export type RefusalKind = 'unauthenticated' | 'permission_denied' | 'invalid_argument' | 'unavailable' | 'cancelled' | 'internal';
 
-const REASONS = {
+/** Every reason code, with the kind of refusal it is (which decides the client's status). */
+export const REASONS = {
   // Request metadata (spec §4).
   missing_envelope: 'unauthenticated',
   duplicate_metadata: 'unauthenticated',
@@ -75,6 +76,8 @@ const REASONS = {
   // A handler added with addService ran for a call the interceptor did not pass: the server
   // was set up without it. Every such call is refused (spec §8).
   interceptor_missing: 'internal',
+  // The server's configuration is broken (a policy rule names a service never added).
+  misconfigured: 'internal',
 } as const satisfies Record<string, RefusalKind>;
 
 /** A stable reason code: safe to log, index and alert on; never shown to the client. */

@@ -305,6 +305,12 @@ describe('reqauth CLI', function () {
     expect(ok('help', 'revoke').stdout).to.include('--key-id');
   });
 
+  it('--version prints the package version', function () {
+    const r = ok('--version');
+    const manifest = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string };
+    expect(r.stdout).to.equal(`${manifest.version}\n`);
+  });
+
   it('runtime failures exit 1 with a message that quotes no file content', function () {
     const r = run('derive', '--root', 'missing.json', '--audience', AUDIENCE, '--out', 'y.json');
     expect(r.status).to.equal(1);

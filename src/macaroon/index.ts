@@ -11,6 +11,7 @@ export {
   type Macaroon,
   type Caveat,
   type MintOptions,
+  type MacaroonBytes,
   type ThirdPartyCaveatOptions,
 } from './macaroon.js';
 export { parseMacaroon, parseMacaroonBytes, serializeMacaroon, serializeMacaroonBinary, type MacaroonFormat } from './serialization.js';

@@ -27,8 +27,9 @@ export function isThirdParty(caveat: Caveat): boolean {
   return caveat.verificationId !== undefined;
 }
 
-type Bytes = Uint8Array | string;
-const bytes = (b: Bytes): Buffer => (typeof b === 'string' ? Buffer.from(b, 'utf8') : Buffer.from(b));
+/** Bytes, or a string taken as its UTF-8 bytes (identifiers, caveat predicates). */
+export type MacaroonBytes = Uint8Array | string;
+const bytes = (b: MacaroonBytes): Buffer => (typeof b === 'string' ? Buffer.from(b, 'utf8') : Buffer.from(b));
 
 function checkField(name: string, value: Uint8Array): void {
   if (value.length === 0) throw new RangeError(`macaroon ${name} must not be empty`);
@@ -44,7 +45,7 @@ function checkLocation(location: string | undefined): string | undefined {
 export interface MintOptions {
   /** The secret the verifier holds; use 32 random bytes. Derived as every implementation does. */
   readonly rootKey: Uint8Array;
-  readonly identifier: Bytes;
+  readonly identifier: MacaroonBytes;
   readonly location?: string;
 }
 
@@ -64,7 +65,7 @@ function appendCaveat(m: Macaroon, caveat: Caveat): Macaroon {
 }
 
 /** Narrows the macaroon: the verifier must also accept `predicate`. Anyone holding it can. */
-export function addFirstPartyCaveat(m: Macaroon, predicate: Bytes): Macaroon {
+export function addFirstPartyCaveat(m: Macaroon, predicate: MacaroonBytes): Macaroon {
   const identifier = bytes(predicate);
   checkField('caveat predicate', identifier);
   return appendCaveat(m, { identifier });
@@ -74,7 +75,7 @@ export interface ThirdPartyCaveatOptions {
   /** The secret shared with the third party (or sealed inside `caveatId` for it). */
   readonly caveatKey: Uint8Array;
   /** What the third party needs to recognise the caveat and recover `caveatKey`. */
-  readonly caveatId: Bytes;
+  readonly caveatId: MacaroonBytes;
   /** Where the third party is. */
   readonly location?: string;
 }

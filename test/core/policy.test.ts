@@ -180,3 +180,58 @@ describe('policyFromServiceDefinition reads the (reqauth.v1.access) option of le
     expect(() => policyFromServiceDefinition(bad)).to.throw(ReqauthConfigError);
   });
 });
+
+describe('rules must name methods that exist (checkAgainst, checkService)', () => {
+  const ledger = {
+    Ping: { path: '/ledger.v1.LedgerService/Ping' },
+    Transfer: { path: '/ledger.v1.LedgerService/Transfer' },
+  };
+  const health = { Check: { path: '/grpc.health.v1.Health/Check' } };
+
+  it('a misspelled method is an error naming the rule and the method it probably meant', () => {
+    const policy = new Policy({ '/ledger.v1.LedgerService/*': { roles: ['auditor'] }, '/ledger.v1.LedgerService/Transfr': { roles: ['teller'] } });
+    expect(() => policy.checkAgainst(ledger)).to.throw(ReqauthConfigError, /\/ledger\.v1\.LedgerService\/Transfr: .*no method Transfr \(did you mean \/ledger\.v1\.LedgerService\/Transfer\?\)/);
+    expect(() => policy.checkService(ledger)).to.throw(ReqauthConfigError, /Transfr/);
+  });
+
+  it('a misspelled service is an error for checkAgainst, and left to checkAgainst by checkService', () => {
+    const policy = new Policy({ '/ledger.v1.LedgerServce/*': { roles: ['teller'] } });
+    expect(() => policy.checkAgainst(ledger)).to.throw(ReqauthConfigError, /no service ledger\.v1\.LedgerServce here \(did you mean ledger\.v1\.LedgerService\?\)/);
+    expect(() => policy.checkService(ledger)).to.not.throw();
+  });
+
+  it('every problem is listed at once', () => {
+    const policy = new Policy({ '/ledger.v1.LedgerService/Transfr': { roles: ['teller'] }, '/ledger.v1.LedgerService/Png': { public: true }, '/x.Y/*': { roles: ['a'] } });
+    expect(() => policy.checkAgainst(ledger)).to.throw(ReqauthConfigError).with.property('message').that.matches(/Png[\s\S]*Transfr[\s\S]*\/x\.Y\/\*/);
+  });
+
+  it('rules that name real methods and services pass, across several definitions', () => {
+    const policy = new Policy({ '/ledger.v1.LedgerService/Transfer': { roles: ['teller'] }, '/ledger.v1.LedgerService/*': { roles: ['auditor'] }, '/grpc.health.v1.Health/*': { public: true } });
+    expect(() => policy.checkAgainst([ledger, health])).to.not.throw();
+    expect(() => policy.checkService(ledger)).to.not.throw();
+  });
+
+  it('allowPublicElsewhere accepts public rules for services not given, and only those', () => {
+    const policy = new Policy({ '/grpc.health.v1.Health/*': { public: true }, '/ledger.v1.LedgerService/Transfer': { roles: ['teller'] } });
+    expect(() => policy.checkAgainst(ledger)).to.throw(ReqauthConfigError, /grpc\.health\.v1\.Health/);
+    expect(() => policy.checkAgainst(ledger, { allowPublicElsewhere: true })).to.not.throw();
+    const restricted = new Policy({ '/grpc.health.v1.Health/*': { roles: ['ops'] } });
+    expect(() => restricted.checkAgainst(ledger, { allowPublicElsewhere: true })).to.throw(ReqauthConfigError);
+  });
+});
+
+describe('policyFromServiceDefinition never silently denies everything', () => {
+  it('a definition whose methods carry no options at all (grpc-tools, ts-proto) is a configuration error pointing to policyFromDescriptorSet', () => {
+    const generated = { transfer: { path: '/ledger.v1.LedgerService/Transfer' }, ping: { path: '/ledger.v1.LedgerService/Ping' } };
+    expect(() => policyFromServiceDefinition(generated)).to.throw(ReqauthConfigError, /ledger\.v1\.LedgerService: this service definition carries no method options.*policyFromDescriptorSet/);
+  });
+
+  it('a service none of whose methods declares access is a configuration error', () => {
+    const bare = { M: { path: '/p.S/M', options: {} }, N: { path: '/p.S/N', options: { deprecated: true } } };
+    expect(() => policyFromServiceDefinition(bare)).to.throw(ReqauthConfigError, /p\.S: no method declares \(reqauth\.v1\.access\)/);
+  });
+
+  it('an empty definition is a configuration error', () => {
+    expect(() => policyFromServiceDefinition({})).to.throw(ReqauthConfigError, /no methods/);
+  });
+});

@@ -37,9 +37,15 @@ export type AuditRecordInput = Pick<AuditRecord, 'timeMs' | 'decision' | 'method
 export interface AuditQuery {
   readonly principal?: string;
   readonly user?: string;
-  /** The full method path, matched exactly. */
+  /**
+   * The full method path, matched exactly (`/ledger.v1.LedgerService/Transfer`), or a
+   * method's short name: `Transfer` matches that method in any service,
+   * `LedgerService/Transfer` in any package.
+   */
   readonly method?: string;
   readonly decision?: 'allow' | 'deny';
+  /** The reason code of a refusal (`bad_digest`, `missing_role`, …). */
+  readonly reason?: string;
   /** Only decisions at or after this time (ms since the epoch). */
   readonly sinceMs?: number;
   /** At most this many rows (default 100, at most 1,000,000). */
@@ -106,6 +112,8 @@ export const SCHEMA_SQL = [
   `CREATE INDEX IF NOT EXISTS ${TABLE}_user_time ON ${TABLE} (user, time_ms)`,
   `CREATE INDEX IF NOT EXISTS ${TABLE}_method_time ON ${TABLE} (method, time_ms)`,
   `CREATE INDEX IF NOT EXISTS ${TABLE}_decision_time ON ${TABLE} (decision, time_ms)`,
+  // Added after schema 1 shipped; IF NOT EXISTS adds it to older stores on their next writable open.
+  `CREATE INDEX IF NOT EXISTS ${TABLE}_reason_time ON ${TABLE} (reason, time_ms)`,
 ];
 
 const COLUMNS = [
@@ -125,7 +133,7 @@ const COLUMNS = [
 ] as const;
 
 const SELECT_LIST = COLUMNS.map(([field, column]) => (field === column ? column : `${column} AS ${field}`)).join(', ');
-const FILTERS = ['principal', 'user', 'method', 'decision'] as const;
+const FILTERS = ['principal', 'user', 'method', 'decision', 'reason'] as const;
 
 /** Thrown for a file that is not an audit store, or a store of a newer schema. */
 export class AuditStoreError extends Error {
@@ -272,6 +280,22 @@ export class AuditStore {
       const value = q[name];
       if (value === undefined) return;
       if (typeof value !== 'string') throw new TypeError(`${name} must be a string`);
+      if (name === 'method' && !value.startsWith('/')) {
+        // A short name: the path's tail after a '/' (Transfer), or after a '.' or the leading
+        // '/' (LedgerService/Transfer). GLOB, as method names are case-sensitive (LIKE is not).
+        // No index serves a suffix match: the other filters and the time bound narrow it.
+        const literal = value.replace(/[*?[]/g, (c) => `[${c}]`);
+        if (value.includes('/')) {
+          where.push('(method GLOB @methodTail OR method = @methodPath)');
+          params['methodTail'] = `*.${literal}`;
+          params['methodPath'] = `/${value}`;
+        } else {
+          where.push('method GLOB @methodTail');
+          params['methodTail'] = `*/${literal}`;
+        }
+        mask |= 1 << (FILTERS.length + (value.includes('/') ? 2 : 1));
+        return;
+      }
       where.push(`${name} = @${name}`);
       // Stored values were cut to maxStringLength: cut the filter the same way.
       params[name] = truncate(value, this.maxStringLength);

@@ -1,0 +1,75 @@
+// The example ledger client with grpc-tools' generated client, signing every call with
+// reqauth. The lines marked "reqauth" are all that adopting it changes.
+//
+//   node dist/examples/grpc-tools/client.js --target 127.0.0.1:50051 --credentials frontend.json [--on-behalf-of alice]
+import * as grpc from '@grpc/grpc-js';
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { onBehalfOf, reqauthClientOptions } from '../../interceptors'; // reqauth: 'reqauth/grpc-js'
+import { ClientCredential, parseCredential } from '../../src'; // reqauth: 'reqauth'
+import { LedgerServiceClient } from './generated/ledger/v1/ledger_grpc_pb';
+import * as pb from './generated/ledger/v1/ledger_pb';
+
+export { LedgerServiceClient };
+
+/** A client whose calls are signed; `below` adds interceptors nearer the wire (tests). */
+export function ledgerClient(target: string, credential: ClientCredential | undefined, below: grpc.Interceptor[] = []): LedgerServiceClient {
+  if (!credential) return new LedgerServiceClient(target, grpc.credentials.createInsecure(), below.length ? { interceptors: below } : {});
+  const options = reqauthClientOptions({ credential }); // reqauth
+  return new LedgerServiceClient(target, grpc.credentials.createInsecure(), { ...options, interceptors: [...options.interceptors!, ...below] }); // reqauth: was (target, credentials)
+}
+
+export const tx = (id: string, amount: number) =>
+  new pb.Transaction().setId(id).setFromAccount('acc-alice').setToAccount('acc-bob').setAmount(amount).setMemo(`payment ${id}`);
+
+/** One call of each kind; resolves to each call's status code. */
+export async function tour(client: LedgerServiceClient, user?: string): Promise<Record<string, grpc.status>> {
+  const md = () => (user ? onBehalfOf(user) : new grpc.Metadata()); // reqauth: the user a call is made for
+  const code = (err: grpc.ServiceError | null) => (err ? err.code : grpc.status.OK);
+  const id = `tx-${process.pid}-${Date.now()}`;
+  const out: Record<string, grpc.status> = {};
+  out['Transfer'] = await new Promise((resolve) => client.transfer(new pb.TransferRequest().setTransaction(tx(id, 125)), md(), (err) => resolve(code(err))));
+  out['GetBalance'] = await new Promise((resolve) => client.getBalance(new pb.GetBalanceRequest().setAccount('acc-alice'), md(), (err) => resolve(code(err))));
+  out['ListTransactions'] = await new Promise((resolve) => {
+    const s = client.listTransactions(new pb.ListTransactionsRequest().setAccount('acc-alice').setLimit(10), md());
+    s.on('data', () => undefined);
+    s.on('error', (err: grpc.ServiceError) => resolve(err.code));
+    s.on('end', () => resolve(grpc.status.OK));
+  });
+  out['ImportTransactions'] = await new Promise((resolve) => {
+    const w = client.importTransactions(md(), (err) => resolve(code(err)));
+    for (let i = 0; i < 3; i++) w.write(new pb.ImportTransactionsRequest().setTransaction(tx(`${id}-import-${i}`, 10 + i)));
+    w.end();
+  });
+  out['Reconcile'] = await new Promise((resolve) => {
+    const d = client.reconcile(md());
+    d.on('data', () => undefined);
+    d.on('error', (err: grpc.ServiceError) => resolve(err.code));
+    d.on('end', () => resolve(grpc.status.OK));
+    d.write(new pb.ReconcileRequest().setTransaction(tx(id, 125)));
+    d.end();
+  });
+  return out;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: { target: { type: 'string', default: '127.0.0.1:50051' }, credentials: { type: 'string' }, 'on-behalf-of': { type: 'string' } },
+  });
+  if (!values.credentials) {
+    console.error('usage: node dist/examples/grpc-tools/client.js --target HOST:PORT --credentials cred.json [--on-behalf-of USER]');
+    process.exit(2);
+  }
+  const client = ledgerClient(values.target, parseCredential(readFileSync(values.credentials, 'utf8')));
+  const outcomes = await tour(client, values['on-behalf-of']);
+  client.close();
+  for (const [method, status] of Object.entries(outcomes)) console.log(`${method.padEnd(20)} ${grpc.status[status]}`);
+  process.exitCode = Object.values(outcomes).every((s) => s === grpc.status.OK) ? 0 : 1;
+}
+
+if (require.main === module) {
+  main().catch((err) => {
+    console.error(err instanceof Error ? err.message : String(err));
+    process.exit(1);
+  });
+}
