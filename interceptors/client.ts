@@ -21,6 +21,7 @@ import {
 } from '@grpc/grpc-js';
 import {
   ClientCredential,
+  CredentialSource,
   ENVELOPE_KEY,
   MacaroonPresentation,
   ON_BEHALF_OF_KEY,
@@ -31,8 +32,11 @@ import {
 } from '../src';
 
 export interface ReqauthClientOptions {
-  /** The credential file's content (parseCredential), or a signer to share between clients. */
-  credential: ClientCredential | RequestSigner;
+  /**
+   * The credential: its file's content (parseCredential), a CredentialFile (reloaded without
+   * a restart), or a signer to share between clients.
+   */
+  credential: ClientCredential | CredentialSource | RequestSigner;
   /**
    * Adopt the server's time from a clock refusal as this client's offset (spec §6.4). Only
    * over a channel you trust to reach the real server: off by default.

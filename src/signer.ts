@@ -26,11 +26,18 @@ export interface RequestSignerOptions {
   now?: () => number;
 }
 
+/** A credential that can change while the client runs: a CredentialFile, say. */
+export interface CredentialSource {
+  current(): ClientCredential;
+}
+
 const EMPTY = new Uint8Array(0);
 
 export class RequestSigner {
   private readonly nonces = new NonceSource();
-  private readonly macKey: MacKey;
+  private readonly source: CredentialSource | undefined;
+  private loaded: ClientCredential;
+  private key: MacKey;
   private readonly now: () => number;
   /**
    * Added to the local clock for `issued_at`. Set it from the server time a clock refusal
@@ -38,12 +45,35 @@ export class RequestSigner {
    */
   clockOffsetMs = 0;
 
-  constructor(
-    readonly credential: ClientCredential,
-    options: RequestSignerOptions = {},
-  ) {
+  /**
+   * `credential` is fixed, or a source (a CredentialFile) read at every call: a reissued
+   * credential (a rotation, other roles) signs the next call without a restart.
+   */
+  constructor(credential: ClientCredential | CredentialSource, options: RequestSignerOptions = {}) {
     this.now = options.now ?? Date.now;
-    this.macKey = new MacKey(credential.principalKey);
+    this.source = isSource(credential) ? credential : undefined;
+    this.loaded = isSource(credential) ? credential.current() : credential;
+    this.key = new MacKey(this.loaded.principalKey);
+  }
+
+  /** The credential calls are signed with now. */
+  get credential(): ClientCredential {
+    return this.source ? this.refresh() : this.loaded;
+  }
+
+  /** The principal key for the credential in force, rebuilt only when the source changed it. */
+  private get macKey(): MacKey {
+    if (this.source) this.refresh();
+    return this.key;
+  }
+
+  private refresh(): ClientCredential {
+    const current = this.source!.current();
+    if (current !== this.loaded) {
+      this.key = new MacKey(current.principalKey);
+      this.loaded = current;
+    }
+    return current;
   }
 
   /**
@@ -62,12 +92,13 @@ export class RequestSigner {
 
   private signWithKey(method: string, body: Uint8Array | undefined, options: SignOptions): { header: SignedHeader; key: MacKey } {
     if (options.macaroon && options.credential) throw new Error('sign: give a macaroon or a pre-encoded credential, not both');
-    const cred = this.credential;
+    const cred = this.credential; // refreshes the key first when a source changed it
+    const principalKey = this.key;
     const macaroon = options.macaroon;
     const nonce = this.nonces.next();
     // With a macaroon, the call is keyed from its signature (§11.2): the credential carries a
     // proof of possession instead of the signature, and the stream tags use the same key.
-    const callKey = macaroon ? possessionKey(this.macKey, macaroon.root.signature) : this.macKey;
+    const callKey = macaroon ? possessionKey(principalKey, macaroon.root.signature) : principalKey;
     const envelope: Envelope = {
       version: ENVELOPE_VERSION,
       keyId: cred.keyId,
@@ -86,7 +117,7 @@ export class RequestSigner {
     const bytes = encodeEnvelope(envelope, MAC_BYTES);
     const value = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length + MAC_BYTES);
     const mac = value.subarray(bytes.length);
-    this.macKey.writeMac(mac, LABELS.requestMac, bytes);
+    principalKey.writeMac(mac, LABELS.requestMac, bytes);
     return { header: { value, envelope: bytes, mac }, key: callKey };
   }
 
@@ -102,4 +133,8 @@ export class RequestSigner {
   streamSigner(header: SignedHeader): StreamSigner {
     return new StreamSigner(this.macKey, header.mac);
   }
+}
+
+function isSource(credential: ClientCredential | CredentialSource): credential is CredentialSource {
+  return typeof (credential as Partial<CredentialSource>).current === 'function';
 }

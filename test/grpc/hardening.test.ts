@@ -12,7 +12,11 @@ import { createLedger } from '../../examples/ledger/service';
 import { reqauthClientOptions, ReqauthServer } from '../../interceptors';
 import {
   AuditEvent,
+  credentialToJson,
+  CredentialFile,
   ENVELOPE_KEY,
+  issueCredential,
+  rotateRootKeyring,
   generateRootKeyring,
   keyringToJson,
   KeyringFile,
@@ -224,6 +228,42 @@ describe('one principal cannot deny service to others through the replay store (
       expect(h.calls.filter((m) => m === 'GetBalance')).to.have.length(1_200);
     } finally {
       await h.close();
+    }
+  });
+});
+
+describe('a client credential file is reloaded without a restart (issue 11 item 7)', () => {
+  it('a credential reissued under a rotated key signs the next call; a file for another principal is refused', async () => {
+    const ring = generateRootKeyring();
+    const rotated = rotateRootKeyring(ring);
+    const h = await startHarness({ ring: rotated });
+    const dir = mkdtempSync(join(tmpdir(), 'reqauth-cred-'));
+    const file = join(dir, 'frontend.json');
+    const errors: string[] = [];
+    try {
+      writeFileSync(file, credentialToJson(issueCredential(ring, AUDIENCE, 'frontend', ['teller'])));
+      const credential = new CredentialFile(file, { pollIntervalMs: 10, onError: (e) => errors.push(e.message) });
+      const c = new LedgerService(h.target, grpc.credentials.createInsecure(), reqauthClientOptions({ credential }));
+      await unary(c.getBalance.bind(c), { account: 'acc-alice' });
+      writeFileSync(file, credentialToJson(issueCredential(rotated, AUDIENCE, 'frontend', ['teller'])));
+      for (let i = 0; i < 100 && credential.current().keyId !== rotated.keys[0]!.keyId; i++) await delay(10);
+      await unary(c.getBalance.bind(c), { account: 'acc-alice' });
+      writeFileSync(file, credentialToJson(issueCredential(rotated, AUDIENCE, 'mallory', ['teller'])));
+      for (let i = 0; i < 100 && errors.length === 0; i++) await delay(10);
+      await unary(c.getBalance.bind(c), { account: 'acc-alice' });
+      credential.close();
+      c.close();
+      const allowed = h.audit.filter((e) => e.decision === 'allow').map((e) => [e.claims?.principal, e.claims?.keyId]);
+      expect(allowed).to.deep.equal([
+        ['frontend', ring.keys[0]!.keyId],
+        ['frontend', rotated.keys[0]!.keyId],
+        ['frontend', rotated.keys[0]!.keyId],
+      ]);
+      expect(errors).to.have.length(1);
+      expect(errors[0]).to.include('keeping the previous credential');
+    } finally {
+      await h.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
