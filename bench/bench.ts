@@ -47,7 +47,7 @@ import type { CaseKind, RunResult } from './client';
 import { ConfigName } from './configs';
 import { macaroonBenches } from './macaroon';
 import { microBenches, MicroResult } from './micro';
-import { BenchOptions, parseOptions, selected } from './options';
+import { BenchOptions, parseOptions, SECTIONS, selected } from './options';
 import { Child } from './proc';
 import { diffProfiles, ProfileDiff } from './profile';
 import { coreOps, HeaderVariant, makeMaterial, Material } from './reqauth-setup';
@@ -445,6 +445,11 @@ async function main(): Promise<void> {
   const started = performance.now();
   const say = (line: string) => process.stderr.write(`${((performance.now() - started) / 1000).toFixed(1).padStart(6)} s  ${line}\n`);
   const material = makeMaterial();
+  for (const term of [...(o.only ?? []), ...o.skip]) {
+    if (!(SECTIONS as readonly string[]).includes(term) && !GRPC_CASES.some((c) => c.id.includes(term))) {
+      throw new Error(`--only/--skip ${term}: no case or section of that name (cases: ${GRPC_CASES.map((c) => c.id).join(', ')}; sections: ${SECTIONS.join(', ')})`);
+    }
+  }
   const cases = GRPC_CASES.filter((c) => selected(o, 'grpc', c.id));
   const results: Record<string, unknown> = {};
   const loadBefore = os.loadavg();

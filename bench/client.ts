@@ -26,7 +26,7 @@ export interface RunArgs {
   readonly calls?: number;
   /** ... or as many as fit in this time (warm-up and calibration), ... */
   readonly durationMs?: number;
-  /** ... but at least this many, unless that takes more than 5 x durationMs (JIT warm-up). */
+  /** ... but at least this many, unless that takes more than 3 x durationMs (JIT warm-up). */
   readonly minCalls?: number;
   /** Report progress every this many completed calls. */
   readonly progressEvery?: number;
@@ -70,7 +70,7 @@ function drive(
     let failed = false;
     const t0 = performance.now();
     const deadline = durationMs === undefined ? Infinity : t0 + durationMs;
-    const hardDeadline = durationMs === undefined ? Infinity : t0 + 5 * durationMs;
+    const hardDeadline = durationMs === undefined ? Infinity : t0 + 3 * durationMs;
     const timeUp = (): boolean => {
       if (durationMs === undefined) return false;
       const now = performance.now();

@@ -13,7 +13,7 @@
 //   --profile-base C   the configuration reqauth is compared with (default plain)
 //   --profile-calls N  calls per profile; --profile-interval µs (default 100)
 //   --profile-dir DIR  where .cpuprofile files go (default bench/profiles)
-//   --out FILE         results (default bench/results.json)
+//   --out FILE         results (default bench/results.json; with --profile, DIR/profiles.json)
 import * as path from 'node:path';
 import { REPO_ROOT } from '../examples/ledger/definition';
 import { CONFIGS, ConfigName, isConfig } from './configs';
@@ -26,7 +26,7 @@ export interface BenchOptions {
   readonly mode: Mode;
   /** Per configuration, before a case's rounds. 0: no warm-up. */
   readonly warmupMs: number;
-  /** ... and at least this many calls (heavier calls: fewer), within 5 x warmupMs. */
+  /** ... and at least this many calls (heavier calls: fewer), within 3 x warmupMs. */
   readonly warmupCalls: number;
   /** Target duration of one measured run; the call count is fixed per case from the warm-up. */
   readonly runMs: number;
@@ -52,12 +52,13 @@ const MODES: Record<Mode, Omit<BenchOptions, 'mode' | 'configs' | 'only' | 'skip
   full: {
     warmupMs: 1000,
     warmupCalls: 4000,
-    runMs: 1000,
-    rounds: 7,
+    // Many short rounds beat a few long ones on a shared machine: the median sheds more noise.
+    runMs: 600,
+    rounds: 11,
     minCalls: 20,
     maxCalls: 200_000,
     fixedCalls: undefined,
-    forged: { rounds: 7, calls: 2000, concurrency: 8 },
+    forged: { rounds: 7, calls: 1000, concurrency: 8 },
     memory: { calls: 200_000, concurrency: 64 },
     micro: { rounds: 15, iters: 24 },
     macaroon: { warmupMs: 1000, runMs: 400, rounds: 15 },
@@ -72,8 +73,8 @@ const MODES: Record<Mode, Omit<BenchOptions, 'mode' | 'configs' | 'only' | 'skip
     minCalls: 10,
     maxCalls: 50_000,
     fixedCalls: undefined,
-    forged: { rounds: 3, calls: 300, concurrency: 8 },
-    memory: { calls: 10_000, concurrency: 64 },
+    forged: { rounds: 3, calls: 200, concurrency: 8 },
+    memory: { calls: 5_000, concurrency: 64 },
     micro: { rounds: 5, iters: 8 },
     macaroon: { warmupMs: 300, runMs: 200, rounds: 5 },
     audit: { rows: 200_000, runs: 7, scanRuns: 3 },
@@ -131,6 +132,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
   for (const s of ['micro', 'macaroon', 'audit', 'grpc', 'forged', 'memory']) if (has(`--no-${s}`)) skip.push(s);
   if (has('--no-unary')) skip.push('grpc');
   const base = value('--profile-base') ?? 'plain';
+  const profileDir = path.resolve(value('--profile-dir') ?? path.join(REPO_ROOT, 'bench', 'profiles'));
   if (!isConfig(base)) throw new Error(`unknown --profile-base ${base}`);
   return {
     mode,
@@ -154,9 +156,10 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       base,
       calls: Math.max(1, Math.round(number('--profile-calls', m.profileCalls))),
       intervalUs: Math.max(10, Math.round(number('--profile-interval', 100))),
-      dir: path.resolve(value('--profile-dir') ?? path.join(REPO_ROOT, 'bench', 'profiles')),
+      dir: profileDir,
     },
-    out: path.resolve(value('--out') ?? path.join(REPO_ROOT, 'bench', 'results.json')),
+    // A profile run does not replace the last measurement's results.
+    out: path.resolve(value('--out') ?? (has('--profile') ? path.join(profileDir, 'profiles.json') : path.join(REPO_ROOT, 'bench', 'results.json'))),
   };
 }
 
