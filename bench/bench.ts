@@ -52,7 +52,7 @@ import { Child } from './proc';
 import { diffProfiles, ProfileDiff } from './profile';
 import { coreOps, HeaderVariant, makeMaterial, Material } from './reqauth-setup';
 import { LISTED_BYTES } from './messages';
-import { median, pairedRatio, percentiles, spread, Spread } from './stats';
+import { median, pairedDiff, pairedRatio, percentiles, spread, Spread } from './stats';
 import * as report from './report';
 
 // ------------------------------------------------------------------ cases
@@ -223,8 +223,16 @@ export interface ConfigSummary {
   readonly vsFloor: Spread | undefined;
   readonly vsJwt: Spread | undefined;
   readonly cpuUsPerCall: { readonly client: Spread; readonly server: Spread };
+  /** CPU µs per call above plain's and above the floor's, per round. */
+  readonly cpuAbovePlain: { readonly client: Spread; readonly server: Spread };
+  readonly cpuAboveFloor: { readonly client: Spread; readonly server: Spread } | undefined;
   readonly latencyMs: { readonly p50: number; readonly p99: number; readonly samples: number };
 }
+
+const above = (s: ConfigRounds, base: ConfigRounds) => ({
+  client: pairedDiff(s.clientCpuUsPerCall, base.clientCpuUsPerCall),
+  server: pairedDiff(s.serverCpuUsPerCall, base.serverCpuUsPerCall),
+});
 
 export function summarize(res: GrpcCaseResult): Partial<Record<ConfigName, ConfigSummary>> {
   const out: Partial<Record<ConfigName, ConfigSummary>> = {};
@@ -236,6 +244,8 @@ export function summarize(res: GrpcCaseResult): Partial<Record<ConfigName, Confi
       vsFloor: res.sides.floor ? pairedRatio(s.callsPerSec, res.sides.floor.callsPerSec) : undefined,
       vsJwt: res.sides.jwt ? pairedRatio(s.callsPerSec, res.sides.jwt.callsPerSec) : undefined,
       cpuUsPerCall: { client: spread(s.clientCpuUsPerCall), server: spread(s.serverCpuUsPerCall) },
+      cpuAbovePlain: above(s, plain),
+      cpuAboveFloor: res.sides.floor ? above(s, res.sides.floor) : undefined,
       latencyMs: percentiles(s.latencies),
     };
   }

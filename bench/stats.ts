@@ -27,6 +27,11 @@ export function pairedRatio(a: readonly number[], b: readonly number[]): Spread 
   return spread(a.map((x, i) => x / b[i]!));
 }
 
+/** Round-by-round differences a[r] - b[r] (CPU per call above another configuration's). */
+export function pairedDiff(a: readonly number[], b: readonly number[]): Spread {
+  return spread(a.map((x, i) => x - b[i]!));
+}
+
 /** p50 and p99 over all samples of all rounds (nearest rank). */
 export function percentiles(chunks: readonly Float64Array[]): { p50: number; p99: number; samples: number } {
   const total = chunks.reduce((n, c) => n + c.length, 0);
