@@ -222,12 +222,20 @@ export interface ConfigSummary {
   readonly vsPlain: Spread;
   readonly vsFloor: Spread | undefined;
   readonly vsJwt: Spread | undefined;
+  /**
+   * Plain's client + server CPU per call / this configuration's, per round: the throughput
+   * ratio a CPU-bound machine would see, and much steadier than wall-clock throughput when
+   * other work shares the machine.
+   */
+  readonly cpuVsPlain: Spread;
   readonly cpuUsPerCall: { readonly client: Spread; readonly server: Spread };
   /** CPU µs per call above plain's and above the floor's, per round. */
   readonly cpuAbovePlain: { readonly client: Spread; readonly server: Spread };
   readonly cpuAboveFloor: { readonly client: Spread; readonly server: Spread } | undefined;
   readonly latencyMs: { readonly p50: number; readonly p99: number; readonly samples: number };
 }
+
+const totalCpu = (s: ConfigRounds) => s.clientCpuUsPerCall.map((c, i) => c + s.serverCpuUsPerCall[i]!);
 
 const above = (s: ConfigRounds, base: ConfigRounds) => ({
   client: pairedDiff(s.clientCpuUsPerCall, base.clientCpuUsPerCall),
@@ -243,6 +251,7 @@ export function summarize(res: GrpcCaseResult): Partial<Record<ConfigName, Confi
       vsPlain: pairedRatio(s.callsPerSec, plain.callsPerSec),
       vsFloor: res.sides.floor ? pairedRatio(s.callsPerSec, res.sides.floor.callsPerSec) : undefined,
       vsJwt: res.sides.jwt ? pairedRatio(s.callsPerSec, res.sides.jwt.callsPerSec) : undefined,
+      cpuVsPlain: pairedRatio(totalCpu(plain), totalCpu(s)),
       cpuUsPerCall: { client: spread(s.clientCpuUsPerCall), server: spread(s.serverCpuUsPerCall) },
       cpuAbovePlain: above(s, plain),
       cpuAboveFloor: res.sides.floor ? above(s, res.sides.floor) : undefined,

@@ -66,9 +66,9 @@ const MODES: Record<Mode, Omit<BenchOptions, 'mode' | 'configs' | 'only' | 'skip
     profileCalls: 30_000,
   },
   quick: {
-    warmupMs: 250,
+    warmupMs: 200,
     warmupCalls: 1000,
-    runMs: 200,
+    runMs: 150,
     rounds: 3,
     minCalls: 10,
     maxCalls: 50_000,

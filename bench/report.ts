@@ -35,20 +35,23 @@ export function header(o: BenchOptions, m: { node: string; cpus: number; cpuMode
     `Every configuration has its own client and server process. ${o.rounds} interleaved rounds per case (order rotating);`,
     'each run is the same fixed number of calls in every configuration. Ratios are per round (configuration / plain, or',
     '/ floor, of the same round): median (min-max over rounds). CPU µs per call: process.cpuUsage over the run, read in',
-    `each process, median over rounds. Latency percentiles pool all rounds. Floor = no-op interceptor pair + one unique ${FLOOR_BYTES} B`,
-    'binary metadata entry per call, no crypto. On a shared machine absolute numbers move between runs; compare ratios.',
+    'each process, median over rounds; "x plain by CPU" = plain\'s client+server CPU per call / this one\'s, per round (the',
+    'ratio a CPU-bound machine would see; steadier than calls/s when other work shares the machine). Latency percentiles',
+    `pool all rounds. Floor = no-op interceptor pair + one unique ${FLOOR_BYTES} B binary metadata entry per call, no crypto.`,
+    'On a shared machine absolute numbers move between runs; compare ratios from the same run.',
   ].join('\n');
 }
 
 export function grpcCase(res: GrpcCaseResult, summary: Partial<Record<ConfigName, ConfigSummary>>, sha256UsPerMiB: number | undefined): string {
   const c = res.case;
-  const rows: string[][] = [['configuration', 'calls/s', 'x plain (min-max)', 'x floor', 'client µs/call', 'server µs/call', 'p50 ms', 'p99 ms']];
+  const rows: string[][] = [['configuration', 'calls/s', 'x plain (min-max)', 'x floor', 'x plain by CPU', 'client µs/call', 'server µs/call', 'p50 ms', 'p99 ms']];
   for (const [config, s] of Object.entries(summary) as [ConfigName, ConfigSummary][]) {
     rows.push([
       CONFIG_LABELS[config],
       fmt(s.callsPerSec.median),
       ratio(s.vsPlain),
       s.vsFloor ? s.vsFloor.median.toFixed(3) : '-',
+      s.cpuVsPlain.median.toFixed(3),
       fmt(s.cpuUsPerCall.client.median, 1),
       fmt(s.cpuUsPerCall.server.median, 1),
       s.latencyMs.p50.toFixed(3),
