@@ -540,7 +540,7 @@ async function main(): Promise<void> {
     const summaries = grpc.map((g) => ({ result: g, summary: summarize(g) }));
     console.log(report.header(o, machine(), loadBefore));
     for (const s of summaries) console.log(report.grpcCase(s.result, s.summary, sha256));
-    const targets = report.targets(summaries, forged, memory, sha256);
+    const targets = report.targets(summaries, forged, memory, sha256, o);
     if (targets.rows.length) console.log(targets.text);
     if (forged) console.log(report.forged(forged));
     if (memory) console.log(report.memory(memory));

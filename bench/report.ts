@@ -97,6 +97,7 @@ export function targets(
   forged: ForgedResult | undefined,
   memory: MemoryResult | undefined,
   sha256UsPerMiB: number | undefined,
+  o: BenchOptions,
 ): { rows: TargetRow[]; text: string } {
   const rows: TargetRow[] = [];
   for (const { result, summary } of cases) {
@@ -137,7 +138,8 @@ export function targets(
     rows.push({ target: "RSS above plain's <= reqauth's extra live heap (the cache)", case: 'memory', value: `${mib(rssExcess)} vs ${mib(share)}`, pass: rssExcess <= share });
   }
   const t = [['target (issue 10)', 'case', 'this run', 'verdict'], ...rows.map((r) => [r.target, r.case ?? '', r.value, r.pass ? 'PASS' : 'MISS'])];
-  return { rows, text: rows.length ? `\nTargets, judged on this run's medians:\n${table(t, 2)}` : '' };
+  const how = `${o.rounds} rounds${o.mode === 'full' ? '' : `; ${o.mode} mode, so indicative only`}`;
+  return { rows, text: rows.length ? `\nTargets, judged on this run's medians (${how}):\n${table(t, 2)}` : '' };
 }
 
 const VARIANT_LABELS = {
