@@ -171,7 +171,10 @@ export function memory(m: MemoryResult): string {
   return (
     `\nServer memory after ${m.calls.toLocaleString('en-US')} unary calls of 100 B at concurrency ${m.concurrency} (heap after two full GCs, --expose-gc)\n${table(rows)}\n` +
     `replay cache: ${m.replayEntries.toLocaleString('en-US')} nonces remembered; reqauth's heap growth ${fmt(m.heapBytesPerEntry)} B per nonce, ` +
-    `${fmt(m.netHeapBytesPerEntry)} B net of plain's growth over the same calls`
+    `${fmt(m.netHeapBytesPerEntry)} B net of plain's growth over the same calls` +
+    (m.replayEntries < m.calls
+      ? `\n(fewer nonces than calls: the cache forgets a nonce once its request could no longer be accepted, 150 s after issue by default, and this run took longer)`
+      : '')
   );
 }
 
