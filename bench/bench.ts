@@ -386,34 +386,50 @@ async function memoryPhase(o: BenchOptions, material: Material, running: readonl
 
 export interface ProfileResult {
   readonly case: string;
+  /** Per configuration, over all rounds. */
   readonly calls: number;
+  readonly rounds: number;
   readonly base: ConfigName;
-  readonly files: Record<string, string>;
+  readonly files: Record<string, string[]>;
   readonly cpuUsPerCall: Record<string, { client: number; server: number }>;
   readonly client: ProfileDiff;
   readonly server: ProfileDiff;
 }
 
+/**
+ * Profiles the two configurations in alternating rounds (base, reqauth, base, ...), each
+ * round a fixed share of the calls, so drift of a shared machine loads both alike; the diff
+ * sums every round's profile.
+ */
 async function profileCase(o: BenchOptions, pairs: readonly Pair[], c: GrpcCase, log: (line: string) => void): Promise<ProfileResult> {
-  const files: Record<string, string> = {};
-  const cpu: Record<string, { client: number; server: number }> = {};
-  for (const p of pairs) {
-    if (o.warmupMs > 0) {
+  const files: Record<string, string[]> = {};
+  const cpu: Record<string, { client: number[]; server: number[] }> = {};
+  const rounds = o.profile.rounds;
+  const perRound = Math.max(1, Math.round(o.profile.calls / rounds));
+  if (o.warmupMs > 0) {
+    for (const p of pairs) {
       log(`${p.config}: warm-up`);
       await warmUp(o, p, c);
     }
-    log(`${p.config}: profiling ${o.profile.calls.toLocaleString('en-US')} calls`);
-    const file = (side: string) => path.join(o.profile.dir, `${c.id}.${p.config}.${side}.cpuprofile`);
-    await Promise.all([p.client.call('profile-start', { intervalUs: o.profile.intervalUs }), p.server.call('profile-start', { intervalUs: o.profile.intervalUs })]);
-    const m = await measure(p, c, o.profile.calls);
-    await Promise.all([p.client.call('profile-stop', { file: file('client') }), p.server.call('profile-stop', { file: file('server') })]);
-    files[`${p.config}.client`] = file('client');
-    files[`${p.config}.server`] = file('server');
-    cpu[p.config] = { client: m.clientCpuUsPerCall, server: m.serverCpuUsPerCall };
+  }
+  for (let r = 0; r < rounds; r++) {
+    for (const p of roundOrder(pairs, r)) {
+      log(`round ${r + 1}/${rounds}, ${p.config}: profiling ${perRound.toLocaleString('en-US')} calls`);
+      const file = (side: string) => path.join(o.profile.dir, `${c.id}.${p.config}.${side}.r${r + 1}.cpuprofile`);
+      await Promise.all([p.client.call('profile-start', { intervalUs: o.profile.intervalUs }), p.server.call('profile-start', { intervalUs: o.profile.intervalUs })]);
+      const m = await measure(p, c, perRound);
+      await Promise.all([p.client.call('profile-stop', { file: file('client') }), p.server.call('profile-stop', { file: file('server') })]);
+      for (const side of ['client', 'server'] as const) (files[`${p.config}.${side}`] ??= []).push(file(side));
+      const into = (cpu[p.config] ??= { client: [], server: [] });
+      into.client.push(m.clientCpuUsPerCall);
+      into.server.push(m.serverCpuUsPerCall);
+    }
   }
   const base = o.profile.base;
-  const diff = (side: string) => diffProfiles(files[`${base}.${side}`]!, o.profile.calls, files[`reqauth.${side}`]!, o.profile.calls, 15);
-  return { case: c.id, calls: o.profile.calls, base, files, cpuUsPerCall: cpu, client: diff('client'), server: diff('server') };
+  const calls = perRound * rounds;
+  const diff = (side: string) => diffProfiles(files[`${base}.${side}`]!, calls, files[`reqauth.${side}`]!, calls, 15);
+  const cpuUsPerCall = Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, { client: median(v.client), server: median(v.server) }]));
+  return { case: c.id, calls, rounds, base, files, cpuUsPerCall, client: diff('client'), server: diff('server') };
 }
 
 // ------------------------------------------------------------------ main

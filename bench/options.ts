@@ -11,7 +11,7 @@
 //   --memory-calls N   calls before reading the servers' memory (full 200,000)
 //   --profile          CPU profiles instead of measurements: see bench.ts
 //   --profile-base C   the configuration reqauth is compared with (default plain)
-//   --profile-calls N  calls per profile; --profile-interval µs (default 100)
+//   --profile-calls N  calls per configuration (over 4 alternating rounds); --profile-interval µs (default 100)
 //   --profile-dir DIR  where .cpuprofile files go (default bench/profiles)
 //   --out FILE         results (default bench/results.json; with --profile, DIR/profiles.json)
 import * as path from 'node:path';
@@ -44,7 +44,7 @@ export interface BenchOptions {
   readonly configs: readonly ConfigName[];
   readonly only: readonly string[] | undefined;
   readonly skip: readonly string[];
-  readonly profile: { readonly on: boolean; readonly base: ConfigName; readonly calls: number; readonly intervalUs: number; readonly dir: string };
+  readonly profile: { readonly on: boolean; readonly base: ConfigName; readonly calls: number; readonly rounds: number; readonly intervalUs: number; readonly dir: string };
   readonly out: string;
 }
 
@@ -155,6 +155,8 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       on: has('--profile'),
       base,
       calls: Math.max(1, Math.round(number('--profile-calls', m.profileCalls))),
+      // Alternating rounds, so drift loads both configurations alike.
+      rounds: mode === 'tiny' ? 1 : 4,
       intervalUs: Math.max(10, Math.round(number('--profile-interval', 100))),
       dir: profileDir,
     },

@@ -88,11 +88,15 @@ export interface ProfileDiff {
   readonly top: readonly FrameDiff[];
 }
 
-/** The frames where `subject` spends self time per call that `base` does not. */
-export function diffProfiles(baseFile: string, baseCalls: number, subjectFile: string, subjectCalls: number, limit: number): ProfileDiff {
-  const read = (f: string) => selfTimes(JSON.parse(fs.readFileSync(f, 'utf8')) as CpuProfile);
-  const base = read(baseFile);
-  const subject = read(subjectFile);
+/** The frames where `subject` spends self time per call that `base` does not (each summed over its files). */
+export function diffProfiles(baseFiles: readonly string[], baseCalls: number, subjectFiles: readonly string[], subjectCalls: number, limit: number): ProfileDiff {
+  const read = (files: readonly string[]) => {
+    const sum = new Map<string, number>();
+    for (const f of files) for (const [frame, us] of selfTimes(JSON.parse(fs.readFileSync(f, 'utf8')) as CpuProfile)) sum.set(frame, (sum.get(frame) ?? 0) + us);
+    return sum;
+  };
+  const base = read(baseFiles);
+  const subject = read(subjectFiles);
   const frames = new Set([...base.keys(), ...subject.keys()]);
   const rows: FrameDiff[] = [];
   for (const frame of frames) {

@@ -205,9 +205,12 @@ export function audit(a: AuditBenchResult): string {
 export function profiles(results: readonly ProfileResult[], o: BenchOptions): string {
   const out: string[] = [];
   for (const p of results) {
-    out.push(`\nprofile ${p.case}: ${p.calls.toLocaleString('en-US')} calls in each configuration, sampled every ${o.profile.intervalUs} µs; files in ${path.relative(process.cwd(), o.profile.dir) || '.'}`);
+    out.push(
+      `\nprofile ${p.case}: ${p.calls.toLocaleString('en-US')} calls in each configuration over ${p.rounds} alternating rounds, sampled every ${o.profile.intervalUs} µs; ` +
+        `files in ${path.relative(process.cwd(), o.profile.dir) || '.'}`,
+    );
     const cpu = Object.entries(p.cpuUsPerCall).map(([c, v]) => `${c} client ${v.client.toFixed(1)} server ${v.server.toFixed(1)}`);
-    out.push(`CPU µs per call during the profiled runs (process.cpuUsage; the profiler adds its own): ${cpu.join('; ')}`);
+    out.push(`CPU µs per call during the profiled runs (process.cpuUsage, median of rounds; the profiler adds its own): ${cpu.join('; ')}`);
     for (const side of ['client', 'server'] as const) {
       const d = p[side];
       out.push(`\n${side}: sampled self time ${d.subjectTotal.toFixed(1)} µs/call for reqauth vs ${d.baseTotal.toFixed(1)} for ${p.base}; frames where reqauth spends more:`);

@@ -94,7 +94,9 @@ describe('the bench harness (npm run bench, tiny configuration)', function () {
 
   it('writes CPU profiles and diffs their frames', () => {
     const [p] = results['profiles'];
-    for (const file of Object.values(p.files) as string[]) expect(existsSync(file), file).to.equal(true);
+    const files = (Object.values(p.files) as string[][]).flat();
+    expect(files).to.have.length(4); // client and server, base and reqauth, one round
+    for (const file of files) expect(existsSync(file), file).to.equal(true);
     expect(p.server.subjectTotal).to.be.greaterThan(0);
     expect(p.client.top).to.be.an('array');
     expect(out.stdout).to.match(/frames where reqauth spends more/);
