@@ -34,9 +34,10 @@
 //   failed call aborts the bench: a refused call never counts as a fast one.
 //
 // --profile: instead of measuring, takes fixed-N CPU profiles (node:inspector, in each
-// process, around exactly the N calls) of plain (or --profile-base) and reqauth for each
-// selected case (default unary-100B-c1), writes them as .cpuprofile files, and prints the
-// frames where reqauth spends self time per call that the base does not.
+// process, around exactly the profiled calls; alternating rounds) of plain (or
+// --profile-base) and reqauth for each selected case (default unary-100B-c1), writes them as
+// .cpuprofile files, and prints the frames where reqauth spends self time per call that the
+// base does not.
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
