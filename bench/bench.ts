@@ -1,545 +1,610 @@
-// `npm run bench [-- --quick]`: plain grpc-js vs grpc-js with reqauth, on the example
-// ledger service over 127.0.0.1, plus reqauth's signing and verifying work on 1 MiB against
-// one SHA-256 pass, plus macaroon verification against the npm `macaroon` package and jose
-// HS256 JWTs (bench/macaroon.ts; `--no-macaroon` skips it), plus the audit store's queries
-// at 1M rows (200k with --quick) against full scans (bench/audit-store.ts; `--no-audit`
-// skips it). Prints a table and writes bench/results.json.
+// `npm run bench [-- --quick | --profile | --only CASE ...]` (options: bench/options.ts).
 //
-// Layout: this process is the client; the servers are child processes (bench/server.ts), so
-// on a 2-core machine client and server each get a core.
+// What it measures, in one run (issue 10):
+// - grpc: the example ledger service over 127.0.0.1 in five configurations (bench/configs.ts:
+//   plain grpc-js, a no-op interceptor pair, the floor = that pair + one unique 200 B binary
+//   metadata entry, reqauth, a jose HS256 JWT pair), on unary 100 B and 64 KiB at
+//   concurrency 1 and 64, a client stream of 100 x 100 B, a server stream of 100 x 100 B and
+//   unary 1 MiB. Per configuration: throughput and its ratio to plain and to the floor,
+//   CPU µs per call in the client and in the server, p50/p99 latency, the spread over rounds.
+// - forged: the reqauth server's CPU per request for honest requests (no credential,
+//   accepted) and for forged ones until their refusal (random principals; a macaroon with
+//   256 third-party caveats).
+// - memory: fresh plain and reqauth servers' RSS and heap after N calls, and the replay
+//   cache's heap per remembered nonce.
+// - micro: signing and verifying 1 MiB against one SHA-256 pass (bench/micro.ts); macaroon
+//   verification against npm `macaroon` and jose (bench/macaroon.ts); audit store queries
+//   (bench/audit-store.ts).
+// Prints tables (stdout; progress on stderr) and writes bench/results.json.
 //
-// Fairness on a shared, noisy machine:
-// - Both servers (plain and reqauth) run at once for the whole bench, and the client
-//   alternates between them. An idle grpc-js server costs no CPU, so the one not being
-//   measured does not disturb the other; and running both at once means both stay warm
-//   (JIT, connection, buffers) instead of paying a restart and re-warm-up per round, which
-//   would also add a restart-dependent bias to one side.
-// - Each case warms both sides up, then runs several rounds; each round measures both sides
-//   back to back, alternating which goes first (ABBA...), so a slow drift of the machine
-//   loads both sides alike. Throughput is the median over rounds per side; the ratio is
-//   reqauth median / plain median. Latencies are pooled over the measured rounds per side.
-// - Every loop is bounded both in time and in call count, and all traffic goes to 127.0.0.1.
-import { fork, ChildProcess } from 'node:child_process';
+// Layout: this process only orchestrates. Each configuration has its own server process and
+// its own client process (bench/proc.ts says why), all up for the whole run: an idle grpc-js
+// process costs no CPU, so the pairs not being measured do not disturb the one that is, and
+// every pair stays warm instead of paying a restart per round.
+//
+// Fairness on a shared, noisy 2-core machine:
+// - Each case warms every configuration up, then fixes the number of calls per run from the
+//   warm-up rates (so CPU per call is taken over the same N calls everywhere), then runs
+//   rounds; each round runs every configuration once, back to back, in an order that rotates
+//   and reverses from round to round, so drift loads all of them alike.
+// - Ratios are per round (configuration / plain of the same round), reported as the median
+//   and the min-max over rounds. CPU per call is process.cpuUsage over exactly the run's
+//   calls, read inside each process. Latencies are pooled over the rounds.
+// - Every counted call is checked to have reached its handler (the servers count), and any
+//   failed call aborts the bench: a refused call never counts as a fast one.
+//
+// --profile: instead of measuring, takes fixed-N CPU profiles (node:inspector, in each
+// process, around exactly the profiled calls; alternating rounds) of plain (or
+// --profile-base) and reqauth for each selected case (default unary-100B-c1), writes them as
+// .cpuprofile files, and prints the frames where reqauth spends self time per call that the
+// base does not.
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import * as grpc from '@grpc/grpc-js';
-import { LedgerService, LedgerServiceClient, REPO_ROOT } from '../examples/ledger/definition';
-import { reqauthClientOptions } from '../interceptors';
-import {
-  generateRootKeyring,
-  issueCredential,
-  keyringToJson,
-  RequestSigner,
-  RequestVerifier,
-  serviceKeyringFor,
-  SignedHeader,
-  staticKeySource,
-} from '../src';
-import { AUDIENCE } from './server';
+import { AuditBenchResult, auditStoreBench } from './audit-store';
+import type { CaseKind, RunResult } from './client';
+import { ConfigName } from './configs';
 import { macaroonBenches } from './macaroon';
-import { AUDIT_BENCH_CFG, auditStoreBench, AuditBenchResult } from './audit-store';
+import { microBenches, MicroResult } from './micro';
+import { BenchOptions, parseOptions, SECTIONS, selected } from './options';
+import { Child } from './proc';
+import { diffProfiles, ProfileDiff } from './profile';
+import { coreOps, HeaderVariant, makeMaterial, Material } from './reqauth-setup';
+import { LISTED_BYTES } from './messages';
+import { median, pairedDiff, pairedRatio, percentiles, spread, Spread } from './stats';
+import * as report from './report';
 
-// ------------------------------------------------------------------ configuration
+// ------------------------------------------------------------------ cases
 
-const argv = process.argv.slice(2);
-const QUICK = argv.includes('--quick');
-/** `--only c=1` etc.: run only the unary cases whose name contains this (for profiling). */
-const ONLY = valueOf('--only');
-const SKIP_MICRO = argv.includes('--no-micro');
-const SKIP_UNARY = argv.includes('--no-unary');
-const SKIP_MACAROON = argv.includes('--no-macaroon');
-const SKIP_AUDIT = argv.includes('--no-audit');
-
-function valueOf(flag: string): string | undefined {
-  const i = argv.indexOf(flag);
-  return i >= 0 ? argv[i + 1] : undefined;
+export interface GrpcCase {
+  readonly id: string;
+  readonly kind: CaseKind;
+  /** Request message bytes (unary, client stream) or response bytes (server stream). */
+  readonly bytes: number;
+  readonly messages: number;
+  readonly concurrency: number;
+  readonly describe: string;
 }
 
-const CFG = QUICK
-  ? { warmupMs: 300, runMs: 400, rounds: 3, microRounds: 5, microIters: 8 }
-  : { warmupMs: 1500, runMs: 1500, rounds: 7, microRounds: 15, microIters: 24 };
-/** Macaroon verification vs the npm macaroon package and jose (bench/macaroon.ts). */
-const MACAROON_CFG = QUICK ? { warmupMs: 300, runMs: 200, rounds: 5 } : { warmupMs: 1000, runMs: 400, rounds: 15 };
-const runMsOverride = valueOf('--run-ms');
-if (runMsOverride) CFG.runMs = Number(runMsOverride);
-const roundsOverride = valueOf('--rounds');
-if (roundsOverride) CFG.rounds = Number(roundsOverride);
+const KiB = 1024;
+const MiB = 1024 * 1024;
 
-/** Calls per measured run, whatever the time: bounds memory (latency samples) and work. */
-const MAX_CALLS_PER_RUN = 400_000;
-const TARGET_RATIO = 0.9;
-/** A filtered audit query must answer in well under a second: this is the bar. */
-const AUDIT_TARGET_MS = 100;
-const PRINCIPAL = 'bench-client';
-const ROLES = ['teller']; // Transfer's (reqauth.v1.access) rule allows role "teller"
-const TRANSFER_PATH = '/ledger.v1.LedgerService/Transfer';
-const CLIENT_OPTIONS: grpc.ClientOptions = { 'grpc.max_receive_message_length': 8 * 1024 * 1024 };
+export const GRPC_CASES: readonly GrpcCase[] = [
+  { id: 'unary-100B-c1', kind: 'unary', bytes: 100, messages: 1, concurrency: 1, describe: 'unary, 100 B request, concurrency 1' },
+  { id: 'unary-100B-c64', kind: 'unary', bytes: 100, messages: 1, concurrency: 64, describe: 'unary, 100 B request, concurrency 64' },
+  { id: 'unary-64KiB-c1', kind: 'unary', bytes: 64 * KiB, messages: 1, concurrency: 1, describe: 'unary, 64 KiB request, concurrency 1' },
+  { id: 'unary-64KiB-c64', kind: 'unary', bytes: 64 * KiB, messages: 1, concurrency: 64, describe: 'unary, 64 KiB request, concurrency 64' },
+  { id: 'client-stream-100x100B-c1', kind: 'client-stream', bytes: 100, messages: 100, concurrency: 1, describe: 'client stream of 100 requests of 100 B, concurrency 1 (a call = a stream)' },
+  { id: 'server-stream-100x100B-c1', kind: 'server-stream', bytes: LISTED_BYTES, messages: 100, concurrency: 1, describe: 'server stream of 100 responses of 100 B, concurrency 1 (a call = a stream)' },
+  { id: 'unary-1MiB-c1', kind: 'unary', bytes: MiB, messages: 1, concurrency: 1, describe: 'unary, 1 MiB request, concurrency 1 (end to end)' },
+];
 
-// ------------------------------------------------------------------ servers
+// ------------------------------------------------------------------ processes
 
-interface Child {
-  readonly proc: ChildProcess;
-  readonly port: number;
+interface Pair {
+  readonly config: ConfigName;
+  readonly server: Child;
+  readonly client: Child;
 }
 
-/** Extra node flags for the server children, e.g. BENCH_SERVER_NODE_ARGS="--cpu-prof". */
-const SERVER_NODE_ARGS = (process.env['BENCH_SERVER_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
+const SERVER_JS = path.join(__dirname, 'server.js');
+const CLIENT_JS = path.join(__dirname, 'client.js');
 
-function startServer(mode: 'plain' | 'reqauth', keyringJson: string): Promise<Child> {
-  const proc = fork(path.join(__dirname, 'server.js'), [mode], {
-    execArgv: SERVER_NODE_ARGS,
-    env: { ...process.env, BENCH_KEYRING: keyringJson },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${mode} server did not report a port`)), 20_000);
-    proc.once('error', reject);
-    proc.once('exit', (code) => reject(new Error(`${mode} server exited early (${code})`)));
-    proc.once('message', (m: { port?: number }) => {
-      clearTimeout(timer);
-      if (typeof m?.port === 'number') resolve({ proc, port: m.port });
-      else reject(new Error(`${mode} server sent ${JSON.stringify(m)}`));
-    });
-  });
-}
-
-/** The child's user+system CPU time so far (µs) and Transfers served (asked over IPC, outside timed windows). */
-function serverCpu(child: Child): Promise<{ cpuUs: number; transfers: number }> {
-  return new Promise((resolve) => {
-    const on = (m: { cpu?: NodeJS.CpuUsage; transfers?: number }) => {
-      if (!m?.cpu) return;
-      child.proc.off('message', on);
-      resolve({ cpuUs: m.cpu.user + m.cpu.system, transfers: m.transfers ?? 0 });
-    };
-    child.proc.on('message', on);
-    child.proc.send('cpu');
-  });
-}
-
-function stopServer(child: Child): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.proc.exitCode !== null) return resolve();
-    const timer = setTimeout(() => {
-      child.proc.kill('SIGKILL');
-      resolve();
-    }, 10_000);
-    child.proc.removeAllListeners('exit');
-    child.proc.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.proc.send('stop');
-  });
-}
-
-// ------------------------------------------------------------------ requests
-
-type TransferRequest = { transaction: { id: string; fromAccount: string; toAccount: string; amount: string; memo: string; attachment: Buffer } };
-
-/** A Transfer request whose serialized size is exactly `size` bytes (adjusting the attachment). */
-function transferOfSize(size: number): { request: TransferRequest; bytes: number } {
-  const serialize = LedgerService.service.Transfer.requestSerialize as (r: TransferRequest) => Buffer;
-  const make = (n: number): TransferRequest => ({
-    transaction: { id: 'bench-0001', fromAccount: 'acc-alice', toAccount: 'acc-bob', amount: '100', memo: 'bench', attachment: crypto.randomBytes(Math.max(0, n)) },
-  });
-  let n = size;
-  for (let i = 0; i < 8; i++) {
-    const got = serialize(make(n)).length;
-    if (got === size) break;
-    n -= got - size;
+/** Starts every process at once (start-up is most of a short run), then connects each pair. */
+async function startPairs(configs: readonly ConfigName[], material: Material): Promise<Pair[]> {
+  const env = { BENCH_MATERIAL: JSON.stringify(material) };
+  const starting = configs.flatMap((c) => [
+    Child.start(`${c} server`, SERVER_JS, { ...env, BENCH_CONFIG: c }, ['--expose-gc']),
+    Child.start(`${c} client`, CLIENT_JS, { ...env, BENCH_CONFIG: c }),
+  ]);
+  const settled = await Promise.allSettled(starting);
+  const children = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  try {
+    if (failed) throw failed.reason;
+    const pairs = configs.map((config, i) => ({ config, server: children[2 * i]!, client: children[2 * i + 1]! }));
+    await Promise.all(pairs.map((p) => p.client.call('connect', { target: `127.0.0.1:${p.server.info['port']}` })));
+    return pairs;
+  } catch (err) {
+    await Promise.all(children.map((c) => c.stop()));
+    throw err;
   }
-  const request = make(n);
-  return { request, bytes: serialize(request).length };
 }
 
-// ------------------------------------------------------------------ unary runs
+async function stopPairs(pairs: readonly Pair[]): Promise<void> {
+  await Promise.all(pairs.flatMap((p) => [p.client.stop(), p.server.stop()]));
+}
 
-interface RunResult {
-  readonly calls: number;
-  readonly seconds: number;
+interface Served {
+  transfers: number;
+  lists: number;
+  imports: number;
+  importedMessages: number;
+  unauthenticated: number;
+}
+
+interface CpuReport {
+  readonly cpuUs: number;
+  readonly served: Served;
+}
+
+/** Throws unless the handlers ran exactly once per counted call (and saw a principal where one is due). */
+function checkServed(what: string, kind: CaseKind | 'refused', before: Served, after: Served, calls: number, messages: number): void {
+  const d = (k: keyof Served) => after[k] - before[k];
+  const expect: Partial<Served> =
+    kind === 'unary' ? { transfers: calls } : kind === 'server-stream' ? { lists: calls } : kind === 'client-stream' ? { imports: calls, importedMessages: calls * messages } : { transfers: 0 };
+  for (const [k, v] of Object.entries({ unauthenticated: 0, ...expect })) {
+    if (d(k as keyof Served) !== v) throw new Error(`${what}: expected ${k} +${v}, the server counted +${d(k as keyof Served)}`);
+  }
+}
+
+// ------------------------------------------------------------------ the grpc cases
+
+interface Measured {
   readonly callsPerSec: number;
-  readonly latenciesMs: Float64Array;
+  readonly clientCpuUsPerCall: number;
+  readonly serverCpuUsPerCall: number;
+  readonly latencies: Float64Array;
+}
+
+async function measure(pair: Pair, c: GrpcCase, calls: number, progressEvery = 0, onProgress?: (line: string) => void): Promise<Measured> {
+  const before = await pair.server.call<CpuReport>('cpu');
+  const res = await pair.client.call<RunResult>('run', { kind: c.kind, bytes: c.bytes, messages: c.messages, concurrency: c.concurrency, calls, progressEvery }, onProgress);
+  const after = await pair.server.call<CpuReport>('cpu');
+  checkServed(`${c.id} ${pair.config}`, c.kind, before.served, after.served, res.calls, c.messages);
+  return { callsPerSec: res.calls / res.seconds, clientCpuUsPerCall: res.cpuUs / res.calls, serverCpuUsPerCall: (after.cpuUs - before.cpuUs) / res.calls, latencies: res.latencies };
 }
 
 /**
- * `concurrency` callers, each issuing its next Transfer when the previous one answers, until
- * `durationMs` has passed or MAX_CALLS_PER_RUN calls were started. Any failed call aborts the
- * bench: a refused call must not be counted as a fast one.
+ * Runs a case for `o.warmupMs` and at least a number of calls (fewer for heavier calls), so
+ * the JIT has settled before anything is measured; returns the rate of the run's second half
+ * (for calibration).
  */
-function runUnary(client: LedgerServiceClient, request: TransferRequest, concurrency: number, durationMs: number): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const latencies = new Float64Array(MAX_CALLS_PER_RUN);
-    let started = 0;
-    let completed = 0;
-    let active = concurrency;
-    let failed = false;
-    const t0 = performance.now();
-    const deadline = t0 + durationMs;
-    const issue = (): void => {
-      if (failed || started >= MAX_CALLS_PER_RUN || performance.now() >= deadline) {
-        if (--active === 0) {
-          const seconds = (performance.now() - t0) / 1000;
-          resolve({ calls: completed, seconds, callsPerSec: completed / seconds, latenciesMs: latencies.subarray(0, completed) });
-        }
-        return;
-      }
-      started++;
-      const begin = performance.now();
-      client.transfer(request, (err) => {
-        if (err) {
-          if (!failed) reject(new Error(`Transfer failed: ${err.code} ${err.details}`));
-          failed = true;
-          return;
-        }
-        latencies[completed++] = performance.now() - begin;
-        issue();
-      });
-    };
-    for (let i = 0; i < concurrency; i++) issue();
-  });
+async function warmUp(o: BenchOptions, pair: Pair, c: GrpcCase): Promise<number> {
+  const weight = c.messages > 1 ? 10 : c.bytes >= MiB ? 20 : c.bytes >= 64 * KiB ? 4 : 1;
+  const half = { kind: c.kind, bytes: c.bytes, messages: c.messages, concurrency: c.concurrency, durationMs: o.warmupMs / 2, minCalls: Math.ceil(o.warmupCalls / weight / 2) };
+  await pair.client.call<RunResult>('run', half);
+  const res = await pair.client.call<RunResult>('run', half);
+  return res.calls / res.seconds;
 }
 
-interface Side {
-  readonly throughput: number[];
-  readonly latencies: Float64Array[];
-  /** CPU µs per call, per round, in the client (this process) and in the server child. */
+/** Round r's order: rotated by r, reversed on odd rounds. */
+function roundOrder<T>(items: readonly T[], r: number): T[] {
+  const rotated = items.map((_, i) => items[(i + r) % items.length]!);
+  return r % 2 ? rotated.reverse() : rotated;
+}
+
+export interface ConfigRounds {
+  readonly callsPerSec: number[];
   readonly clientCpuUsPerCall: number[];
   readonly serverCpuUsPerCall: number[];
+  readonly latencies: Float64Array[];
 }
 
-type Clients = { plain: LedgerServiceClient; reqauth: LedgerServiceClient };
-type Servers = { plain: Child; reqauth: Child };
-
-interface UnaryCaseResult {
-  readonly name: string;
-  readonly requestBytes: number;
-  readonly plain: Side;
-  readonly reqauth: Side;
+export interface GrpcCaseResult {
+  readonly case: GrpcCase;
+  readonly callsPerRun: number;
+  readonly sides: Partial<Record<ConfigName, ConfigRounds>>;
 }
 
-async function unaryCase(
-  name: string,
-  clients: Clients,
-  servers: Servers,
-  request: TransferRequest,
-  requestBytes: number,
-  concurrency: number,
-): Promise<UnaryCaseResult> {
-  // Warm-up, both sides, not recorded.
-  await runUnary(clients.plain, request, concurrency, CFG.warmupMs);
-  await runUnary(clients.reqauth, request, concurrency, CFG.warmupMs);
-  const plain: Side = { throughput: [], latencies: [], clientCpuUsPerCall: [], serverCpuUsPerCall: [] };
-  const reqauth: Side = { throughput: [], latencies: [], clientCpuUsPerCall: [], serverCpuUsPerCall: [] };
-  for (let r = 0; r < CFG.rounds; r++) {
-    const order: ('plain' | 'reqauth')[] = r % 2 === 0 ? ['plain', 'reqauth'] : ['reqauth', 'plain'];
-    for (const side of order) {
-      const serverBefore = await serverCpu(servers[side]);
-      const clientBefore = process.cpuUsage();
-      const res = await runUnary(clients[side], request, concurrency, CFG.runMs);
-      const clientUsed = process.cpuUsage(clientBefore);
-      const serverAfter = await serverCpu(servers[side]);
-      const serverUsed = serverAfter.cpuUs - serverBefore.cpuUs;
-      // Every call counted must have reached the handler (no refusal counted as a success).
-      if (serverAfter.transfers - serverBefore.transfers !== res.calls) {
-        throw new Error(`${side}: ${res.calls} calls answered but the handler ran ${serverAfter.transfers - serverBefore.transfers} times`);
-      }
-      const into = side === 'plain' ? plain : reqauth;
-      into.clientCpuUsPerCall.push((clientUsed.user + clientUsed.system) / res.calls);
-      into.serverCpuUsPerCall.push(serverUsed / res.calls);
-      into.throughput.push(res.callsPerSec);
-      into.latencies.push(Float64Array.from(res.latenciesMs));
+function callsPerRun(o: BenchOptions, c: GrpcCase, rates: number[]): number {
+  if (o.fixedCalls !== undefined) return c.bytes >= MiB || c.messages > 1 ? Math.max(1, Math.ceil(o.fixedCalls / 3)) : o.fixedCalls;
+  const n = Math.round((median(rates) * o.runMs) / 1000);
+  return Math.min(o.maxCalls, Math.max(o.minCalls, n));
+}
+
+async function grpcCase(o: BenchOptions, pairs: readonly Pair[], c: GrpcCase, log: (line: string) => void): Promise<GrpcCaseResult> {
+  const rates: number[] = [];
+  if (o.warmupMs > 0) {
+    log(`warm-up, ${o.warmupMs} ms and at least ${o.warmupCalls.toLocaleString('en-US')} calls (heavy calls: fewer) per configuration`);
+    for (const p of pairs) rates.push(await warmUp(o, p, c));
+  }
+  const n = callsPerRun(o, c, rates);
+  const sides: Partial<Record<ConfigName, ConfigRounds>> = {};
+  for (const p of pairs) sides[p.config] = { callsPerSec: [], clientCpuUsPerCall: [], serverCpuUsPerCall: [], latencies: [] };
+  for (let r = 0; r < o.rounds; r++) {
+    log(`round ${r + 1}/${o.rounds}, ${n.toLocaleString('en-US')} calls per configuration`);
+    for (const p of roundOrder(pairs, r)) {
+      const m = await measure(p, c, n);
+      const s = sides[p.config]!;
+      s.callsPerSec.push(m.callsPerSec);
+      s.clientCpuUsPerCall.push(m.clientCpuUsPerCall);
+      s.serverCpuUsPerCall.push(m.serverCpuUsPerCall);
+      s.latencies.push(m.latencies);
     }
   }
-  return { name, requestBytes, plain, reqauth };
+  return { case: c, callsPerRun: n, sides };
 }
 
-// ------------------------------------------------------------------ 1 MiB microbenchmarks
-
-const hashOnce: (data: Uint8Array) => Buffer =
-  typeof (crypto as { hash?: unknown }).hash === 'function'
-    ? (data) => (crypto as unknown as { hash: (a: string, d: Uint8Array, e: 'buffer') => Buffer }).hash('sha256', data, 'buffer')
-    : (data) => crypto.createHash('sha256').update(data).digest();
-
-interface MicroResult {
-  readonly name: string;
-  /** Median ms per operation over the rounds. */
-  readonly sha256Ms: number;
-  readonly reqauthMs: number;
-  readonly sha256Rounds: number[];
-  readonly reqauthRounds: number[];
+export interface ConfigSummary {
+  readonly callsPerSec: Spread;
+  readonly vsPlain: Spread;
+  readonly vsFloor: Spread | undefined;
+  readonly vsJwt: Spread | undefined;
+  /**
+   * Plain's client + server CPU per call / this configuration's, per round: the throughput
+   * ratio a CPU-bound machine would see, and much steadier than wall-clock throughput when
+   * other work shares the machine.
+   */
+  readonly cpuVsPlain: Spread;
+  readonly cpuUsPerCall: { readonly client: Spread; readonly server: Spread };
+  /** CPU µs per call above plain's and above the floor's, per round. */
+  readonly cpuAbovePlain: { readonly client: Spread; readonly server: Spread };
+  readonly cpuAboveFloor: { readonly client: Spread; readonly server: Spread } | undefined;
+  readonly latencyMs: { readonly p50: number; readonly p99: number; readonly samples: number };
 }
 
-function timeIt(iters: number, fn: (i: number) => void): number {
-  const t0 = performance.now();
-  for (let i = 0; i < iters; i++) fn(i);
-  return (performance.now() - t0) / iters;
+const totalCpu = (s: ConfigRounds) => s.clientCpuUsPerCall.map((c, i) => c + s.serverCpuUsPerCall[i]!);
+
+const above = (s: ConfigRounds, base: ConfigRounds) => ({
+  client: pairedDiff(s.clientCpuUsPerCall, base.clientCpuUsPerCall),
+  server: pairedDiff(s.serverCpuUsPerCall, base.serverCpuUsPerCall),
+});
+
+export function summarize(res: GrpcCaseResult): Partial<Record<ConfigName, ConfigSummary>> {
+  const out: Partial<Record<ConfigName, ConfigSummary>> = {};
+  const plain = res.sides.plain!;
+  for (const [config, s] of Object.entries(res.sides) as [ConfigName, ConfigRounds][]) {
+    out[config] = {
+      callsPerSec: spread(s.callsPerSec),
+      vsPlain: pairedRatio(s.callsPerSec, plain.callsPerSec),
+      vsFloor: res.sides.floor ? pairedRatio(s.callsPerSec, res.sides.floor.callsPerSec) : undefined,
+      vsJwt: res.sides.jwt ? pairedRatio(s.callsPerSec, res.sides.jwt.callsPerSec) : undefined,
+      cpuVsPlain: pairedRatio(totalCpu(plain), totalCpu(s)),
+      cpuUsPerCall: { client: spread(s.clientCpuUsPerCall), server: spread(s.serverCpuUsPerCall) },
+      cpuAbovePlain: above(s, plain),
+      cpuAboveFloor: res.sides.floor ? above(s, res.sides.floor) : undefined,
+      latencyMs: percentiles(s.latencies),
+    };
+  }
+  return out;
+}
+
+// ------------------------------------------------------------------ forged requests
+
+const VARIANTS: readonly HeaderVariant[] = ['honest', 'forged-principal', 'forged-macaroon-256'];
+
+export interface ForgedResult {
+  readonly calls: number;
+  readonly rounds: number;
+  readonly concurrency: number;
+  /** Server CPU µs per request, by variant. */
+  readonly serverUsPerCall: Record<HeaderVariant, Spread>;
+  readonly headerBytes: Record<HeaderVariant, number>;
+  /** Per round: forged / honest server CPU per request. */
+  readonly vsHonest: Record<Exclude<HeaderVariant, 'honest'>, Spread>;
+}
+
+async function forgedPhase(o: BenchOptions, pair: Pair, log: (line: string) => void): Promise<ForgedResult> {
+  const { calls, concurrency, rounds } = o.forged;
+  const perVariant = Object.fromEntries(VARIANTS.map((v) => [v, [] as number[]])) as Record<HeaderVariant, number[]>;
+  const headerBytes = {} as Record<HeaderVariant, number>;
+  const run = async (variant: HeaderVariant, n: number) => {
+    const before = await pair.server.call<CpuReport>('cpu');
+    const res = await pair.client.call<{ calls: number; headerBytes: number }>('headers', { variant, calls: n, concurrency, bytes: 100 });
+    const after = await pair.server.call<CpuReport>('cpu');
+    if (variant === 'honest') checkServed(`forged phase, ${variant}`, 'unary', before.served, after.served, res.calls, 1);
+    else checkServed(`forged phase, ${variant}`, 'refused', before.served, after.served, res.calls, 1);
+    headerBytes[variant] = res.headerBytes;
+    return (after.cpuUs - before.cpuUs) / res.calls;
+  };
+  if (o.warmupMs > 0) {
+    log('warm-up');
+    for (const v of VARIANTS) await run(v, Math.max(1, Math.round(calls / 2)));
+  }
+  for (let r = 0; r < rounds; r++) {
+    log(`round ${r + 1}/${rounds}, ${calls.toLocaleString('en-US')} requests per variant`);
+    for (const v of roundOrder(VARIANTS, r)) perVariant[v].push(await run(v, calls));
+  }
+  return {
+    calls,
+    rounds,
+    concurrency,
+    serverUsPerCall: Object.fromEntries(VARIANTS.map((v) => [v, spread(perVariant[v])])) as Record<HeaderVariant, Spread>,
+    headerBytes,
+    vsHonest: {
+      'forged-principal': pairedRatio(perVariant['forged-principal'], perVariant.honest),
+      'forged-macaroon-256': pairedRatio(perVariant['forged-macaroon-256'], perVariant.honest),
+    },
+  };
+}
+
+// ------------------------------------------------------------------ memory
+
+interface MemReport {
+  readonly rss: number;
+  readonly heapUsed: number;
+  readonly heapTotal: number;
+  readonly external: number;
+  readonly arrayBuffers: number;
+  readonly replayEntries?: number;
+}
+
+export interface MemorySide {
+  /** After two full collections, before any call. */
+  readonly before: MemReport;
+  /** Right after the calls, as an operator would see it. */
+  readonly after: MemReport;
+  /** The same, after two full collections. */
+  readonly afterGc: MemReport;
+  readonly callsPerSec: number;
+}
+
+export interface MemoryResult {
+  readonly calls: number;
+  readonly concurrency: number;
+  readonly plain: MemorySide;
+  readonly reqauth: MemorySide;
+  readonly replayEntries: number;
+  /** reqauth's heap growth (after GC) per remembered nonce. */
+  readonly heapBytesPerEntry: number;
+  /** The same, less plain's heap growth over the same calls. */
+  readonly netHeapBytesPerEntry: number;
 }
 
 /**
- * sign: RequestSigner.sign(method, body) — the body's SHA-256 plus the envelope and its MAC.
- * verify: RequestVerifier.verifyHeader + VerifiedHeader.checkBody over the same body. The
- * headers are signed ahead of time, outside the timed loop, each with its own fresh nonce,
- * and the verifier keeps its default MemoryReplayCache: every timed verification is a real
- * first sighting (replay check included), never a replay.
- * Both against one SHA-256 pass over the same bytes (node:crypto), interleaved per round.
+ * Fresh plain and reqauth pairs, or (--tiny, which only checks that the harness works) the
+ * running ones.
  */
-function microBenches(signer: RequestSigner, verifier: RequestVerifier): MicroResult[] {
-  const body = crypto.randomBytes(1024 * 1024);
-  const iters = CFG.microIters;
-  let sink = 0;
-  // Warm-up.
-  for (let i = 0; i < iters; i++) {
-    sink += hashOnce(body)[0]!;
-    sink += signer.sign(TRANSFER_PATH, body).mac[0]!;
+async function memoryPhase(o: BenchOptions, material: Material, running: readonly Pair[] | undefined, log: (line: string) => void): Promise<MemoryResult> {
+  const c: GrpcCase = { id: 'memory', kind: 'unary', bytes: 100, messages: 1, concurrency: o.memory.concurrency, describe: '' };
+  const sides: Partial<Record<'plain' | 'reqauth', MemorySide>> = {};
+  if (!running) log('starting fresh plain and reqauth pairs');
+  const pairs = running ?? (await startPairs(['plain', 'reqauth'], material));
+  try {
+    // One after the other; the idle pair costs nothing meanwhile.
+    for (const pair of pairs) {
+      const config = pair.config;
+      log(`${config}: ${o.memory.calls.toLocaleString('en-US')} unary calls of 100 B at concurrency ${c.concurrency}`);
+      const before = await pair.server.call<MemReport>('mem', { gc: true });
+      const every = Math.max(1, Math.round(o.memory.calls / 5));
+      const m = await measure(pair, c, o.memory.calls, every, (line) => log(`${config}: ${line}`));
+      const after = await pair.server.call<MemReport>('mem', { gc: false });
+      const afterGc = await pair.server.call<MemReport>('mem', { gc: true });
+      sides[config as 'plain' | 'reqauth'] = { before, after, afterGc, callsPerSec: m.callsPerSec };
+    }
+  } finally {
+    if (!running) await stopPairs(pairs);
   }
-  const sign: MicroResult = { name: 'sign 1MiB vs sha256', sha256Ms: 0, reqauthMs: 0, sha256Rounds: [], reqauthRounds: [] };
-  const verify: MicroResult = { name: 'verify 1MiB vs sha256', sha256Ms: 0, reqauthMs: 0, sha256Rounds: [], reqauthRounds: [] };
-  const verifyAll = (headers: SignedHeader[]) => (i: number) => {
-    const h = headers[i]!;
-    const verdict = verifier.verifyHeader([h.value], TRANSFER_PATH, true);
-    if (verdict instanceof Promise || !verdict.ok) throw new Error(`verify failed: ${JSON.stringify(verdict)}`);
-    if (verdict.header.checkBody(body)) throw new Error('checkBody failed');
+  const plain = sides.plain!;
+  const reqauth = sides.reqauth!;
+  const entries = (reqauth.afterGc.replayEntries ?? 0) - (reqauth.before.replayEntries ?? 0);
+  const growth = (s: MemorySide) => s.afterGc.heapUsed - s.before.heapUsed;
+  return {
+    calls: o.memory.calls,
+    concurrency: o.memory.concurrency,
+    plain,
+    reqauth,
+    replayEntries: entries,
+    heapBytesPerEntry: entries ? growth(reqauth) / entries : NaN,
+    netHeapBytesPerEntry: entries ? (growth(reqauth) - growth(plain)) / entries : NaN,
   };
-  verifyAll(Array.from({ length: iters }, () => signer.sign(TRANSFER_PATH, body)))(0); // warm the path
-  for (let r = 0; r < CFG.microRounds; r++) {
-    const headers = Array.from({ length: iters }, () => signer.sign(TRANSFER_PATH, body)); // untimed
-    const hashFirst = r % 2 === 0;
-    const hash = () => timeIt(iters, () => (sink += hashOnce(body)[0]!));
-    if (hashFirst) sign.sha256Rounds.push(hash());
-    sign.reqauthRounds.push(timeIt(iters, () => (sink += signer.sign(TRANSFER_PATH, body).mac[0]!)));
-    if (!hashFirst) sign.sha256Rounds.push(hash());
-    if (hashFirst) verify.sha256Rounds.push(hash());
-    verify.reqauthRounds.push(timeIt(iters, verifyAll(headers)));
-    if (!hashFirst) verify.sha256Rounds.push(hash());
-  }
-  if (sink === -1) console.log(sink); // keep the results alive
-  for (const m of [sign, verify]) {
-    (m as { sha256Ms: number }).sha256Ms = median(m.sha256Rounds);
-    (m as { reqauthMs: number }).reqauthMs = median(m.reqauthRounds);
-  }
-  return [sign, verify];
 }
 
-// ------------------------------------------------------------------ statistics & output
+// ------------------------------------------------------------------ profiles
 
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+export interface ProfileResult {
+  readonly case: string;
+  /** Per configuration, over all rounds. */
+  readonly calls: number;
+  readonly rounds: number;
+  readonly base: ConfigName;
+  readonly files: Record<string, string[]>;
+  readonly cpuUsPerCall: Record<string, { client: number; server: number }>;
+  readonly client: ProfileDiff;
+  readonly server: ProfileDiff;
 }
 
-function percentiles(chunks: Float64Array[]): { p50: number; p99: number; samples: number } {
-  const total = chunks.reduce((n, c) => n + c.length, 0);
-  const all = new Float64Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    all.set(c, at);
-    at += c.length;
+/**
+ * Profiles the two configurations in alternating rounds (base, reqauth, base, ...), each
+ * round a fixed share of the calls, so drift of a shared machine loads both alike; the diff
+ * sums every round's profile.
+ */
+async function profileCase(o: BenchOptions, pairs: readonly Pair[], c: GrpcCase, log: (line: string) => void): Promise<ProfileResult> {
+  const files: Record<string, string[]> = {};
+  const cpu: Record<string, { client: number[]; server: number[] }> = {};
+  const rounds = o.profile.rounds;
+  const perRound = Math.max(1, Math.round(o.profile.calls / rounds));
+  if (o.warmupMs > 0) {
+    for (const p of pairs) {
+      log(`${p.config}: warm-up`);
+      await warmUp(o, p, c);
+    }
   }
-  all.sort();
-  const pick = (q: number) => (total === 0 ? NaN : all[Math.min(total - 1, Math.floor(q * total))]!);
-  return { p50: pick(0.5), p99: pick(0.99), samples: total };
-}
-
-const verdict = (ratio: number) => (ratio >= TARGET_RATIO ? 'PASS' : 'MISS');
-const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
-
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r, ri) => {
-    const line = r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
-    return ri === 0 ? `${line}\n${widths.map((w) => '-'.repeat(w)).join('  ')}` : line;
-  }).join('\n');
+  for (let r = 0; r < rounds; r++) {
+    for (const p of roundOrder(pairs, r)) {
+      log(`round ${r + 1}/${rounds}, ${p.config}: profiling ${perRound.toLocaleString('en-US')} calls`);
+      const file = (side: string) => path.join(o.profile.dir, `${c.id}.${p.config}.${side}.r${r + 1}.cpuprofile`);
+      await Promise.all([p.client.call('profile-start', { intervalUs: o.profile.intervalUs }), p.server.call('profile-start', { intervalUs: o.profile.intervalUs })]);
+      const m = await measure(p, c, perRound);
+      await Promise.all([p.client.call('profile-stop', { file: file('client') }), p.server.call('profile-stop', { file: file('server') })]);
+      for (const side of ['client', 'server'] as const) (files[`${p.config}.${side}`] ??= []).push(file(side));
+      const into = (cpu[p.config] ??= { client: [], server: [] });
+      into.client.push(m.clientCpuUsPerCall);
+      into.server.push(m.serverCpuUsPerCall);
+    }
+  }
+  const base = o.profile.base;
+  const calls = perRound * rounds;
+  const diff = (side: string) => diffProfiles(files[`${base}.${side}`]!, calls, files[`reqauth.${side}`]!, calls, 15);
+  const cpuUsPerCall = Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, { client: median(v.client), server: median(v.server) }]));
+  return { case: c.id, calls, rounds, base, files, cpuUsPerCall, client: diff('client'), server: diff('server') };
 }
 
 // ------------------------------------------------------------------ main
 
-async function main(): Promise<void> {
-  const started = performance.now();
-  const ring = generateRootKeyring();
-  const credential = issueCredential(ring, AUDIENCE, PRINCIPAL, ROLES);
-  const serviceRingJson = keyringToJson(serviceKeyringFor(ring, AUDIENCE));
-
-  const cases: object[] = [];
-  const rows: string[][] = [['case', 'plain', 'reqauth', 'ratio', 'target', 'plain p50/p99 ms', 'reqauth p50/p99 ms']];
-  const cpuRows: string[][] = [['case (CPU µs per call, median of rounds)', 'client plain', 'client reqauth', 'server plain', 'server reqauth']];
-  const unaryResults: UnaryCaseResult[] = [];
-
-  if (!SKIP_UNARY) {
-    const [plainServer, reqauthServer] = await Promise.all([startServer('plain', serviceRingJson), startServer('reqauth', serviceRingJson)]);
-    const clients = {
-      plain: new LedgerService(`127.0.0.1:${plainServer.port}`, grpc.credentials.createInsecure(), CLIENT_OPTIONS),
-      reqauth: new LedgerService(`127.0.0.1:${reqauthServer.port}`, grpc.credentials.createInsecure(), {
-        ...CLIENT_OPTIONS,
-        ...reqauthClientOptions({ credential }),
-      }),
-    };
-    try {
-      const sizes = [
-        { label: '100B', ...transferOfSize(100) },
-        { label: '64KiB', ...transferOfSize(64 * 1024) },
-      ];
-      for (const concurrency of [1, 64]) {
-        for (const size of sizes) {
-          const name = `unary c=${concurrency} ${size.label}`;
-          if (ONLY && !name.includes(ONLY)) continue;
-          process.stderr.write(`  ${name} ...\n`);
-          unaryResults.push(await unaryCase(name, clients, { plain: plainServer, reqauth: reqauthServer }, size.request, size.bytes, concurrency));
-        }
-      }
-    } finally {
-      clients.plain.close();
-      clients.reqauth.close();
-      await Promise.all([stopServer(plainServer), stopServer(reqauthServer)]);
-    }
+function sha256UsPerMiB(): number {
+  const data = crypto.randomBytes(MiB);
+  const runs: number[] = [];
+  for (let r = 0; r < 7; r++) {
+    const t0 = performance.now();
+    for (let i = 0; i < 4; i++) crypto.createHash('sha256').update(data).digest();
+    runs.push(((performance.now() - t0) * 1000) / 4);
   }
+  return median(runs.slice(2)); // the first runs warm up
+}
 
-  for (const c of unaryResults) {
-    const plain = median(c.plain.throughput);
-    const reqauth = median(c.reqauth.throughput);
-    const ratio = reqauth / plain;
-    const lp = percentiles(c.plain.latencies);
-    const lr = percentiles(c.reqauth.latencies);
-    rows.push([`${c.name} (calls/s)`, fmt(plain), fmt(reqauth), ratio.toFixed(3), `${verdict(ratio)} >=${TARGET_RATIO}`, `${lp.p50.toFixed(3)} / ${lp.p99.toFixed(3)}`, `${lr.p50.toFixed(3)} / ${lr.p99.toFixed(3)}`]);
-    const cpu = {
-      client: { plain: median(c.plain.clientCpuUsPerCall), reqauth: median(c.reqauth.clientCpuUsPerCall) },
-      server: { plain: median(c.plain.serverCpuUsPerCall), reqauth: median(c.reqauth.serverCpuUsPerCall) },
-    };
-    cpuRows.push([c.name, fmt(cpu.client.plain), fmt(cpu.client.reqauth), fmt(cpu.server.plain), fmt(cpu.server.reqauth)]);
-    cases.push({
-      name: c.name,
-      unit: 'calls/s',
-      cpuUsPerCall: cpu,
-      requestBytes: c.requestBytes,
-      plain,
-      reqauth,
-      ratio,
-      target: TARGET_RATIO,
-      pass: ratio >= TARGET_RATIO,
-      latencyMs: { plain: { p50: lp.p50, p99: lp.p99, samples: lp.samples }, reqauth: { p50: lr.p50, p99: lr.p99, samples: lr.samples } },
-      rounds: { plain: c.plain.throughput, reqauth: c.reqauth.throughput },
-    });
-  }
-
-  if (!SKIP_MICRO) {
-    process.stderr.write('  sign/verify 1MiB ...\n');
-    const signer = new RequestSigner(credential);
-    const verifier = new RequestVerifier({ keys: staticKeySource(ring, AUDIENCE) });
-    for (const m of microBenches(signer, verifier)) {
-      const ratio = m.sha256Ms / m.reqauthMs;
-      rows.push([`${m.name} (ms/op)`, m.sha256Ms.toFixed(3), m.reqauthMs.toFixed(3), ratio.toFixed(3), `${verdict(ratio)} >=${TARGET_RATIO}`, '', '']);
-      cases.push({
-        name: m.name,
-        unit: 'ms/op (plain = one SHA-256 pass; ratio = sha256 / reqauth)',
-        plain: m.sha256Ms,
-        reqauth: m.reqauthMs,
-        ratio,
-        target: TARGET_RATIO,
-        pass: ratio >= TARGET_RATIO,
-        rounds: { plain: m.sha256Rounds, reqauth: m.reqauthRounds },
-        replayCache: 'default MemoryReplayCache; headers pre-signed outside the timed loop, fresh nonce each',
-      });
-    }
-  }
-
-  if (!SKIP_MACAROON) {
-    process.stderr.write('  macaroon verify vs npm macaroon vs jose ...\n');
-    const { results, describe } = await macaroonBenches(MACAROON_CFG);
-    for (const m of results) {
-      const pass = m.ratio >= m.target;
-      rows.push([`${m.name} (ops/s)`, fmt(m.theirs), fmt(m.ours), m.ratio.toFixed(3), `${pass ? 'PASS' : 'MISS'} >=${m.target}`, '', '']);
-      cases.push({
-        name: m.name,
-        unit: `ops/s (plain = the other implementation, ${m.other}; reqauth = ours; ratio = ours / theirs)`,
-        plain: m.theirs,
-        reqauth: m.ours,
-        ratio: m.ratio,
-        target: m.target,
-        pass,
-        rounds: { plain: m.roundsTheirs, reqauth: m.roundsOurs },
-        config: MACAROON_CFG,
-        setup: describe,
-      });
-    }
-  }
-
-  let audit: AuditBenchResult | undefined;
-  if (!SKIP_AUDIT) {
-    const auditCfg = QUICK ? AUDIT_BENCH_CFG.quick : AUDIT_BENCH_CFG.full;
-    process.stderr.write(`  audit store: ${auditCfg.rows.toLocaleString('en-US')} rows, queries vs full scan ...\n`);
-    audit = auditStoreBench(auditCfg, (line) => process.stderr.write(line + '\n'));
-    for (const q of audit.queries) {
-      const ratio = q.fullScanMs / q.indexedMs;
-      const pass = q.indexedMs < AUDIT_TARGET_MS;
-      rows.push([`audit ${q.name} (ms/query)`, q.fullScanMs.toFixed(1), q.indexedMs.toFixed(3), ratio.toFixed(0), `${pass ? 'PASS' : 'MISS'} <${AUDIT_TARGET_MS}ms`, '', '']);
-      cases.push({
-        name: `audit ${q.name}`,
-        unit: `ms/query over ${audit.fill.rows} rows, newest first, limit 100 (plain = the same SQL forced to a full scan, NOT INDEXED; reqauth = AuditStore.query with its indexes; ratio = full scan / indexed; pass = indexed under ${AUDIT_TARGET_MS} ms)`,
-        plain: q.fullScanMs,
-        reqauth: q.indexedMs,
-        ratio,
-        targetMs: AUDIT_TARGET_MS,
-        pass,
-        rows: audit.fill.rows,
-        rowsReturned: q.rowsReturned,
-        query: q.query,
-        plan: q.plan,
-        rounds: { plain: q.fullScanRuns, reqauth: q.indexedRuns },
-      });
-    }
-  }
-
+function machine() {
   const cpus = os.cpus();
-  const machine = {
+  return {
     node: process.version,
     v8: process.versions.v8,
     openssl: process.versions.openssl,
-    grpcJs: grpcJsVersion(),
+    grpcJs: packageVersion('@grpc/grpc-js'),
+    jose: packageVersion('jose'),
     platform: `${os.platform()} ${os.release()} ${os.arch()}`,
     cpus: cpus.length,
     cpuModel: cpus[0]?.model ?? 'unknown',
-    availableParallelism: os.availableParallelism?.() ?? cpus.length,
     loadavg: os.loadavg(),
   };
-  const config = { quick: QUICK, ...CFG, maxCallsPerRun: MAX_CALLS_PER_RUN, layout: 'client in this process, plain and reqauth servers as child processes, both up for the whole run' };
-  console.log(`\nreqauth bench (${QUICK ? 'quick' : 'full'}): node ${machine.node}, ${machine.cpus} x ${machine.cpuModel}`);
-  console.log(`rounds ${CFG.rounds} x ${CFG.runMs} ms per side per case after ${CFG.warmupMs} ms warm-up; medians; ratio = reqauth / plain (1 MiB rows: sha256 / reqauth)`);
-  if (!SKIP_MACAROON) {
-    console.log(
-      `macaroon rows: plain = the OTHER implementation's ops/s (npm macaroon, or jose HS256 JWT), reqauth = ours, ratio = ours / theirs;\n` +
-        `  each op parses the token text and verifies (root with 5 first-party caveats + a third-party caveat, one bound discharge;\n` +
-        `  first-party caveats accepted by exact match, so verification is measured, not a policy); ` +
-        `${MACAROON_CFG.rounds} rounds x ${MACAROON_CFG.runMs} ms per side, rotating order, medians`,
-    );
-  }
-  if (audit) {
-    const f = audit.fill;
-    console.log(
-      `audit rows: ${f.rows.toLocaleString('en-US')} decisions in a temp store (filled in ${f.seconds.toFixed(1)} s, ${fmt(f.rowsPerSec)} rows/s, ${(f.dbBytes / 1048576).toFixed(0)} MiB); ` +
-        `plain = full-scan ms, reqauth = indexed ms (median of ${audit.config.scanRuns} / ${audit.config.runs}), ratio = full scan / indexed`,
-    );
-  }
-  console.log('');
-  console.log(table(rows));
-  if (cpuRows.length > 1) console.log(`\n${table(cpuRows)}`);
-  const totalSeconds = (performance.now() - started) / 1000;
-  console.log(`\n(${totalSeconds.toFixed(1)} s)`);
-
-  const out = path.join(REPO_ROOT, 'bench', 'results.json');
-  const auditFill = audit ? { config: audit.config, fill: audit.fill } : undefined;
-  fs.writeFileSync(out, JSON.stringify({ machine, config, date: new Date().toISOString(), seconds: totalSeconds, cases, audit: auditFill }, null, 2) + '\n');
-  console.log(`wrote ${path.relative(process.cwd(), out) || out}`);
 }
 
-function grpcJsVersion(): string {
+function packageVersion(name: string): string {
   try {
-    return (JSON.parse(fs.readFileSync(require.resolve('@grpc/grpc-js/package.json'), 'utf8')) as { version: string }).version;
+    return (JSON.parse(fs.readFileSync(require.resolve(`${name}/package.json`), 'utf8')) as { version: string }).version;
   } catch {
-    return 'unknown';
+    try {
+      // Packages whose "exports" hide package.json: find it next to the entry point.
+      let dir = path.dirname(require.resolve(name));
+      while (dir !== path.dirname(dir) && !fs.existsSync(path.join(dir, 'package.json'))) dir = path.dirname(dir);
+      return (JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { version: string }).version;
+    } catch {
+      return 'unknown';
+    }
   }
+}
+
+async function main(): Promise<void> {
+  const o = parseOptions(process.argv.slice(2));
+  const started = performance.now();
+  const say = (line: string) => process.stderr.write(`${((performance.now() - started) / 1000).toFixed(1).padStart(6)} s  ${line}\n`);
+  const material = makeMaterial();
+  for (const term of [...(o.only ?? []), ...o.skip]) {
+    if (!(SECTIONS as readonly string[]).includes(term) && !GRPC_CASES.some((c) => c.id.includes(term))) {
+      throw new Error(`--only/--skip ${term}: no case or section of that name (cases: ${GRPC_CASES.map((c) => c.id).join(', ')}; sections: ${SECTIONS.join(', ')})`);
+    }
+  }
+  const cases = GRPC_CASES.filter((c) => selected(o, 'grpc', c.id));
+  const results: Record<string, unknown> = {};
+  const loadBefore = os.loadavg();
+  say(`reqauth bench (${o.mode}${o.profile.on ? ', profile' : ''}): ${os.cpus().length} CPUs, load average ${loadBefore.map((l) => l.toFixed(2)).join(' ')}`);
+
+  if (o.profile.on) {
+    const profileCases = o.only ? cases : GRPC_CASES.filter((c) => c.id === 'unary-100B-c1');
+    const configs: ConfigName[] = [o.profile.base, 'reqauth'];
+    say(`starting ${configs.length} server/client pairs (${configs.join(', ')})`);
+    const pairs = await startPairs(configs, material);
+    const profiles: ProfileResult[] = [];
+    try {
+      for (const [i, c] of profileCases.entries()) {
+        profiles.push(await profileCase(o, pairs, c, (line) => say(`[profile ${i + 1}/${profileCases.length}] ${c.id}: ${line}`)));
+      }
+    } finally {
+      await stopPairs(pairs);
+    }
+    console.log(report.profiles(profiles, o));
+    results['profiles'] = profiles;
+  } else {
+    const grpc: GrpcCaseResult[] = [];
+    let forged: ForgedResult | undefined;
+    let memory: MemoryResult | undefined;
+    let profiles: ProfileResult[] | undefined;
+    const hasReqauth = o.configs.includes('reqauth');
+    const wantForged = selected(o, 'forged') && hasReqauth;
+    const wantMemory = selected(o, 'memory') && hasReqauth;
+    // --tiny exercises everything on one set of processes (start-up dominates its time).
+    const tiny = o.mode === 'tiny';
+    if (cases.length > 0 || wantForged || (tiny && wantMemory)) {
+      const configs = cases.length > 0 ? o.configs : (['plain', 'reqauth'] as ConfigName[]);
+      say(`starting ${configs.length} server/client pairs (${configs.join(', ')})`);
+      const pairs = await startPairs(configs, material);
+      const pair = (c: ConfigName) => pairs.find((p) => p.config === c)!;
+      try {
+        for (const [i, c] of cases.entries()) {
+          grpc.push(await grpcCase(o, pairs, c, (line) => say(`[${i + 1}/${cases.length}] ${c.id}: ${line}`)));
+        }
+        if (wantForged) forged = await forgedPhase(o, pair('reqauth'), (line) => say(`[forged] ${line}`));
+        if (tiny && wantMemory) memory = await memoryPhase(o, material, [pair('plain'), pair('reqauth')], (line) => say(`[memory] ${line}`));
+        if (tiny && hasReqauth && o.configs.includes(o.profile.base)) {
+          profiles = [await profileCase(o, [pair(o.profile.base), pair('reqauth')], GRPC_CASES[0]!, (line) => say(`[profile] ${line}`))];
+        }
+      } finally {
+        await stopPairs(pairs);
+      }
+    }
+    if (!tiny && wantMemory) memory = await memoryPhase(o, material, undefined, (line) => say(`[memory] ${line}`));
+
+    let micro: MicroResult[] | undefined;
+    if (selected(o, 'micro')) {
+      say('[micro] sign/verify 1 MiB vs one SHA-256 pass');
+      micro = microBenches(coreOps(material), o.micro);
+    }
+    const sha256 = grpc.some((g) => g.case.bytes >= 64 * KiB) ? sha256UsPerMiB() : undefined;
+
+    let macaroon: Awaited<ReturnType<typeof macaroonBenches>> | undefined;
+    if (selected(o, 'macaroon')) {
+      say('[macaroon] verify vs npm macaroon vs jose');
+      macaroon = await macaroonBenches(o.macaroon);
+    }
+    let audit: AuditBenchResult | undefined;
+    if (selected(o, 'audit')) {
+      say(`[audit] ${o.audit.rows.toLocaleString('en-US')} rows, queries vs full scan`);
+      audit = auditStoreBench(o.audit, (line) => say(`[audit] ${line}`));
+    }
+
+    const summaries = grpc.map((g) => ({ result: g, summary: summarize(g) }));
+    console.log(report.header(o, machine(), loadBefore));
+    for (const s of summaries) console.log(report.grpcCase(s.result, s.summary, sha256));
+    const targets = report.targets(summaries, forged, memory, sha256, o);
+    if (targets.rows.length) console.log(targets.text);
+    if (forged) console.log(report.forged(forged));
+    if (memory) console.log(report.memory(memory));
+    if (micro) console.log(report.micro(micro));
+    if (macaroon) console.log(report.macaroon(macaroon.results, o.macaroon));
+    if (audit) console.log(report.audit(audit));
+    if (profiles) console.log(report.profiles(profiles, o));
+
+    results['grpc'] = summaries.map((s) => ({
+      ...s.result.case,
+      callsPerRun: s.result.callsPerRun,
+      rounds: o.rounds,
+      configs: s.summary,
+      ...(sha256 && s.result.case.bytes >= 64 * KiB ? { extraSha256Passes: report.extraPasses(s.summary, s.result.case.bytes, sha256) } : {}),
+    }));
+    results['targets'] = targets.rows;
+    results['forged'] = forged;
+    results['memory'] = memory;
+    results['sha256UsPerMiB'] = sha256;
+    results['micro'] = micro;
+    results['macaroon'] = macaroon && { results: macaroon.results, setup: macaroon.describe, config: o.macaroon };
+    results['audit'] = audit;
+    results['profiles'] = profiles;
+  }
+
+  const seconds = (performance.now() - started) / 1000;
+  console.log(`\n(${seconds.toFixed(1)} s; the machine's load average went from ${loadBefore.map((l) => l.toFixed(2)).join(' ')} to ${os.loadavg().map((l) => l.toFixed(2)).join(' ')})`);
+  const config = {
+    mode: o.mode,
+    warmupMs: o.warmupMs,
+    runMs: o.runMs,
+    rounds: o.rounds,
+    configs: o.configs,
+    only: o.only,
+    skip: o.skip,
+    forged: o.forged,
+    memory: o.memory,
+    layout: 'this process orchestrates; each configuration has its own server process and its own client process, all up for the whole run',
+  };
+  fs.mkdirSync(path.dirname(o.out), { recursive: true });
+  fs.writeFileSync(o.out, JSON.stringify({ machine: machine(), config, date: new Date().toISOString(), seconds, ...results }, replacer, 2) + '\n');
+  console.log(`wrote ${path.relative(process.cwd(), o.out) || o.out}`);
+}
+
+/** Latency samples stay out of the JSON (their percentiles are in it). */
+function replacer(_key: string, value: unknown): unknown {
+  return value instanceof Float64Array ? undefined : value;
 }
 
 main().then(

@@ -1,64 +1,63 @@
-// The bench's server, run as a child process so that it and the client (bench.ts) each get
-// their own core. Started by bench.ts with child_process.fork:
+// The bench's server: one child process per configuration, started by bench.ts (with
+// --expose-gc, so that memory can be read after a full collection).
 //
-//   node dist/bench/server.js plain|reqauth
-//
-// Environment: BENCH_KEYRING — the service keyring JSON for audience "ledger" (reqauth mode
-// only; the parent keeps the root keyring and issues the client credential from it).
-// It binds 127.0.0.1:0 and reports `{ "port": N }` over the IPC channel (and prints
-// `port N` on stdout for running it by hand). It exits when the parent disconnects or sends
-// "stop", through process.exit so that `--cpu-prof` writes its profile.
+// Environment: BENCH_CONFIG (plain|noop|floor|reqauth|jwt), BENCH_MATERIAL (Material, JSON).
+// Binds 127.0.0.1:0 and reports its port when ready. Commands (bench/proc.ts):
+//   cpu            this process's user + system CPU so far (µs) and the handlers' counts
+//   mem {gc}       process.memoryUsage(), after two full collections if `gc`, and the
+//                  configuration's own numbers (reqauth: the replay cache's entries)
+//   profile-start / profile-stop
 import * as grpc from '@grpc/grpc-js';
 import { LedgerService } from '../examples/ledger/definition';
-import { ReqauthServer } from '../interceptors';
-import { parseKeyring, policyFromServiceDefinition, staticKeySource } from '../src';
+import { ConfigName, isConfig, serverSetup } from './configs';
 import { benchHandlers, served } from './handlers';
+import { LISTED_BYTES, transactionOfSize } from './messages';
+import { fatal, serve } from './proc';
+import { startProfile, stopProfile } from './profile';
+import { Material } from './reqauth-setup';
 
-export const AUDIENCE = 'ledger';
+// grpc-js's default limit (4 MiB) takes the 1 MiB case; the room is for larger ad-hoc runs.
+const SERVER_OPTIONS: grpc.ServerOptions = { 'grpc.max_receive_message_length': 8 * 1024 * 1024 };
 
-// Large enough for the 64 KiB case with room to spare; the default is 4 MiB anyway.
-const CHANNEL_OPTIONS: grpc.ServerOptions = { 'grpc.max_receive_message_length': 8 * 1024 * 1024 };
-
-function main(): void {
-  const mode = process.argv[2] ?? process.env['BENCH_MODE'];
-  let server: grpc.Server;
-  if (mode === 'plain') {
-    server = new grpc.Server(CHANNEL_OPTIONS);
-    server.addService(LedgerService.service, benchHandlers());
-  } else if (mode === 'reqauth') {
-    const ringJson = process.env['BENCH_KEYRING'];
-    if (!ringJson) throw new Error('reqauth mode needs BENCH_KEYRING');
-    // Exactly like test/support/harness.ts: ReqauthServer as the (only) server interceptor,
-    // the wrapped service definition, the policy from the proto's access options (Transfer:
-    // role "teller", which the bench credential holds). No audit hook: the harness's pushes
-    // every event into an array, which would grow without bound here.
-    const auth = new ReqauthServer({
-      keys: staticKeySource(parseKeyring(ringJson), AUDIENCE),
-      policy: policyFromServiceDefinition(LedgerService.service),
-    });
-    server = new grpc.Server({ ...CHANNEL_OPTIONS, interceptors: [auth.interceptor] });
-    auth.addService(server, LedgerService.service, benchHandlers());
-  } else {
-    throw new Error(`usage: server.js plain|reqauth (got ${String(mode)})`);
-  }
-  server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, port) => {
-    if (err) throw err;
-    if (process.send) process.send({ port });
-    else console.log(`port ${port}`);
-  });
-  const stop = () => {
-    server.forceShutdown();
-    process.exit(0);
-  };
-  process.on('disconnect', stop);
-  process.on('message', (m) => {
-    if (m === 'stop') stop();
-    // CPU accounting: the parent reads this before and after each measured run.
-    else if (m === 'cpu') process.send?.({ cpu: process.cpuUsage(), transfers: served.transfers });
-  });
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
+async function main(): Promise<void> {
+  const config = process.env['BENCH_CONFIG'] ?? '';
+  const material = JSON.parse(process.env['BENCH_MATERIAL'] ?? 'null') as Material | null;
+  if (!isConfig(config) || !material) throw new Error('server.ts needs BENCH_CONFIG and BENCH_MATERIAL');
+  const setup = await serverSetup(config as ConfigName, material, SERVER_OPTIONS);
+  setup.add(
+    LedgerService.service,
+    benchHandlers({
+      principalOf: setup.principalOf,
+      requirePrincipal: config === 'reqauth' || config === 'jwt',
+      listed: transactionOfSize(LISTED_BYTES),
+    }) as unknown as grpc.UntypedServiceImplementation,
+  );
+  const port = await new Promise<number>((resolve, reject) =>
+    setup.server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+  );
+  const gc = (globalThis as { gc?: () => void }).gc;
+  serve(
+    { config, port },
+    {
+      cpu() {
+        const c = process.cpuUsage();
+        return { cpuUs: c.user + c.system, served: { ...served } };
+      },
+      mem(a) {
+        if ((a as { gc?: boolean }).gc) {
+          if (!gc) throw new Error('start the server with --expose-gc');
+          gc();
+          gc();
+        }
+        return { ...process.memoryUsage(), ...setup.stats() };
+      },
+      'profile-start': (a) => startProfile((a as { intervalUs: number }).intervalUs),
+      'profile-stop': (a) => stopProfile((a as { file: string }).file),
+      stop() {
+        setup.server.forceShutdown();
+      },
+    },
+  );
 }
 
-// bench.ts imports AUDIENCE from here; only run as the entry point.
-if (require.main === module) main();
+main().catch(fatal);
