@@ -7,9 +7,11 @@ export interface MemoryReplayStoreOptions {
   maxEntries?: number;
   /**
    * A principal's share: at this many entries it forgets its own oldest to make room, raising
-   * its own floor. Default `maxEntries / 4`. Size it at the busiest principal's request rate
-   * times the window (max age + max future, 150 s by default), or that principal's requests
-   * that arrive later than `share / rate` seconds after newer ones are refused.
+   * its own floor. Default `maxEntries`: a full store makes room from the principal holding
+   * the most anyway, so a flooding principal pays for its flood whatever the share; set it
+   * lower to cap every principal. Size the store (and any share) at the busiest rate times
+   * the window (max age + max future, 150 s by default); a principal at its share refuses its
+   * own requests that arrive more than `share / rate` seconds after newer ones.
    */
   maxEntriesPerPrincipal?: number;
   /**
@@ -101,7 +103,7 @@ export class MemoryReplayStore implements ReplayStore {
   constructor(options: MemoryReplayStoreOptions = {}) {
     this.maxEntries = options.maxEntries ?? 200_000;
     if (!Number.isInteger(this.maxEntries) || this.maxEntries < 1) throw new RangeError('maxEntries must be a positive integer');
-    this.share = options.maxEntriesPerPrincipal ?? Math.max(1, Math.floor(this.maxEntries / 4));
+    this.share = options.maxEntriesPerPrincipal ?? this.maxEntries;
     if (!Number.isInteger(this.share) || this.share < 1) throw new RangeError('maxEntriesPerPrincipal must be a positive integer');
     this.strictRestart = options.strictRestart === true;
     this.now = options.now ?? Date.now;
