@@ -9,6 +9,7 @@ export * from './keys/key-source';
 export * from './keys/credential';
 export * from './replay/store';
 export * from './replay/memory';
+export * from './replay/redis';
 export * from './policy';
 export * from './wire/stream-tag';
 export * from './signer';
