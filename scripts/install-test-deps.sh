@@ -4,6 +4,8 @@
 #                                  packages load): test/macaroon/interop.test.ts
 #   libmacaroons0, libmacaroons-dev  libmacaroons (C), plus gcc and libc6-dev to build the
 #                                  driver at test time: test/macaroon/interop-libmacaroons.test.ts
+#   redis-server                   a real Redis for the shared replay store's tests and the soak
+#                                  (test/redis/; the harness starts it on a free loopback port)
 # (The npm `macaroon` package is a dev dependency: npm ci installs it.)
 # Idempotent, and does nothing (no apt) when everything is already there. Called by `npm test`.
 set -euo pipefail
@@ -20,6 +22,7 @@ missing=()
 /usr/bin/python3 -c 'import pymacaroons' 2>/dev/null || missing+=(python3-pymacaroons)
 have_libmacaroons || missing+=(libmacaroons0 libmacaroons-dev)
 have_compiler || missing+=(gcc libc6-dev)
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 sudo=""

@@ -166,7 +166,13 @@ export class RedisReplayStore implements ReplayStore {
   checkAndRemember(principal: string, nonce: Uint8Array, expiresAtMs: number): Promise<ReplayVerdict> {
     if (this.closed) throw new ReplayStoreUnavailableError('replay store closed');
     const client = this.client;
-    if (!client || (this.owned && !(client as OwnedClient).isReady)) throw new ReplayStoreUnavailableError('replay store not connected');
+    if (!client) throw new ReplayStoreUnavailableError('replay store closed');
+    if (this.owned && !(client as OwnedClient).isReady) {
+      // Still connecting: to a server that refuses (the client retries by itself), or to one
+      // that accepted and never answers the handshake (only a new connection gets past that).
+      this.noteStall();
+      throw new ReplayStoreUnavailableError('replay store not connected');
+    }
     if (this.inFlight >= this.maxInFlight) {
       this.noteStall();
       throw new ReplayStoreUnavailableError('too many replay store calls in flight');
