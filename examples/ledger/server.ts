@@ -122,6 +122,9 @@ async function main(): Promise<void> {
     onKeyringError: (err) => console.error(`keyring reload failed, keeping previous keys: ${err.message}`),
     onKeyringReload: () => console.error('keyring reloaded'),
   });
+  // Say "listening" once the shared store answers; if it does not, serve anyway: calls are
+  // refused (UNAVAILABLE) until it does, and the store reconnects by itself.
+  if (replayStore && !(await replayStore.ready())) console.error(`replay store ${values['replay-store']} not reachable yet: calls are refused until it is`);
   console.error(`ledger server (audience ${values.audience}, replay store ${replayStore ? 'redis' : 'memory'}) listening on ${values.host}:${server.port}`);
   const stop = () => void server.close().then(() => replayStore?.close()).then(() => process.exit(0));
   process.on('SIGINT', stop);

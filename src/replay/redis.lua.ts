@@ -121,6 +121,24 @@ return {0, reset, lost}
 `;
 
 /**
+ * Run when the store connects: a store found empty raises its floor now, at start-up, rather
+ * than at its first request. KEYS: index. ARGV: restart floor offset, test clock or ''.
+ * Returns 1 when it found the store empty.
+ */
+export const INITIALIZE = `#!lua
+if redis.call('ZSCORE', KEYS[1], 's:floor') then return 0 end
+local now
+if ARGV[2] == '' then
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+else
+  now = tonumber(ARGV[2])
+end
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[1]), 's:floor')
+return 1
+`;
+
+/**
  * Read-only figures for operators and the soak: {entries, principals, floor}. Walks the
  * index (one ZCARD per principal), so it is not for the request path.
  */

@@ -6,7 +6,7 @@
 // its own client (standalone, Cluster or Sentinel) instead.
 import { createHash } from 'node:crypto';
 import { ReplayStore, ReplayVerdict, ReplayWindow, restartFloor } from './store';
-import { CHECK_AND_REMEMBER, STATS } from './redis.lua';
+import { CHECK_AND_REMEMBER, INITIALIZE, STATS } from './redis.lua';
 
 type Argument = string | Buffer;
 
@@ -68,6 +68,12 @@ export interface RedisReplayStoreOptions {
    * store replaces its own connection. Not for a client you pass. Default 1,000 ms.
    */
   stallResetMs?: number;
+  /**
+   * The verifier's window, until it attaches (`attach`, at its construction). It sizes the
+   * floor a store found empty raises; a store created before its verifier and connected
+   * before it attaches would otherwise use the default (120 s + 30 s). Default: that.
+   */
+  window?: ReplayWindow;
   /** As MemoryReplayStore's `strictRestart`, applied when Redis is found to have lost its data. */
   strictRestart?: boolean;
   /** Default: a process warning for each event but `recovered`. */
@@ -150,8 +156,9 @@ export class RedisReplayStore implements ReplayStore {
     this.onEvent = options.onEvent ?? warn;
     this.url = options.url;
     this.clientOptions = options.clientOptions ?? {};
-    this.restartOffset = String(restartFloor(0, DEFAULT_WINDOW, this.strictRestart));
-    this.span = String(DEFAULT_WINDOW.maxAgeMs + DEFAULT_WINDOW.maxFutureMs);
+    const window = options.window ?? DEFAULT_WINDOW;
+    this.restartOffset = String(restartFloor(0, window, this.strictRestart));
+    this.span = String(window.maxAgeMs + window.maxFutureMs);
     this.owned = options.client === undefined;
     // A missing `redis` package is a misconfiguration: say so now, not at the first call.
     this.client = options.client ?? this.connect();
@@ -232,6 +239,33 @@ export class RedisReplayStore implements ReplayStore {
         },
       );
     });
+  }
+
+  /**
+   * Waits until the store is connected and has checked that Redis still holds its data (a
+   * store found empty raises its floor now). Resolves false if that did not happen within
+   * `timeoutMs`: calls are then refused until it does. For start-up, before serving.
+   */
+  async ready(timeoutMs = 5_000): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.closed && Date.now() < deadline) {
+      const client = this.client;
+      if (client && (!this.owned || (client as OwnedClient).isReady)) {
+        try {
+          await this.initialize(client);
+          return true;
+        } catch {
+          // not yet
+        }
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return false;
+  }
+
+  private async initialize(client: RedisScriptClient): Promise<void> {
+    const reply = await runScript(client, INITIALIZE_SHA, INITIALIZE, [this.indexKey], [this.restartOffset, this.testClock ? String(this.testClock()) : '']);
+    if (Number(reply) === 1) this.onEvent({ kind: 'data-loss' });
   }
 
   /** Entries, principals and the store's floor, walking the index: for operators and the soak. */
@@ -320,6 +354,8 @@ export class RedisReplayStore implements ReplayStore {
     }) as OwnedClient;
     // Without a listener an 'error' event would throw and end the process.
     client.on('error', (err) => this.unavailable(err));
+    // On every (re)connection: a Redis that came back empty is found now, not at a request.
+    client.on('ready', () => void this.initialize(client).catch(() => undefined));
     client.connect().catch((err: unknown) => this.unavailable(err));
     return client;
   }
@@ -341,6 +377,7 @@ export class RedisReplayStore implements ReplayStore {
 const sha1 = (text: string) => createHash('sha1').update(text).digest('hex');
 const CHECK_AND_REMEMBER_SHA = sha1(CHECK_AND_REMEMBER);
 const STATS_SHA = sha1(STATS);
+const INITIALIZE_SHA = sha1(INITIALIZE);
 
 /** EVALSHA, and EVAL (which also loads the script) when this server does not have it yet. */
 function runScript(client: RedisScriptClient, sha: string, script: string, keys: Argument[], args: Argument[]): Promise<unknown> {
