@@ -1,0 +1,126 @@
+// The replay stores measured (README, "Running several replicas"):
+//
+//   npm run bench:replay-stores [-- --seconds 8 --rounds 3 --entries 100000]
+//
+// 1. Throughput of one replica of the example ledger service (bench/soak-replica.ts) with the
+//    memory store and with Redis, honest GetBalance calls at concurrency 64, rounds
+//    interleaved in one run; the ratio is Redis ÷ memory.
+// 2. Redis memory per entry: INFO used_memory before and after N entries, for one busy
+//    principal (a skiplist sorted set) and for principals with 100 entries each (listpacks),
+//    and MEMORY USAGE of one busy principal's key.
+// It starts its own redis-server (no persistence) on a free loopback port.
+import * as grpc from '@grpc/grpc-js';
+import { fork } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { createClient } from 'redis';
+import { ENVELOPE_KEY, generateRootKeyring, issueCredential, keyringToJson, RedisReplayStore, RequestSigner } from '../src';
+import { startRedisServer } from '../test/support/redis-server';
+
+const PATH = '/ledger.v1.LedgerService/GetBalance';
+const identity = (b: Buffer) => b;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/** Completed calls per second, and how many failed (the store's 50 ms timeout on a loaded machine). */
+async function throughput(keysPath: string, store: string, signer: RequestSigner, seconds: number): Promise<{ rate: number; failed: number }> {
+  const child = fork(path.join(__dirname, 'soak-replica.js'), [keysPath, store, '120000', '30000', '200000', '50'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once('message', (m: { port?: number }) => (m.port ? resolve(m.port) : reject(new Error('no port'))));
+    child.once('exit', (code) => reject(new Error(`replica exited ${code}`)));
+  });
+  const client = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+  const body = Buffer.from([0x0a, 0x08, ...Buffer.from('acc-test')]);
+  const call = () =>
+    new Promise<boolean>((resolve) => {
+      const md = new grpc.Metadata();
+      md.set(ENVELOPE_KEY, signer.sign(PATH, body).value);
+      client.makeUnaryRequest(PATH, identity, identity, body, md, (err) => resolve(!err));
+    });
+  // Warm up, then count completed calls for `seconds`.
+  const warm = Date.now() + 1_000;
+  await Promise.all(Array.from({ length: 64 }, async () => { while (Date.now() < warm) await call(); }));
+  let ok = 0;
+  let failed = 0;
+  const end = Date.now() + seconds * 1000;
+  await Promise.all(Array.from({ length: 64 }, async () => { while (Date.now() < end) (await call()) ? ok++ : failed++; }));
+  client.close();
+  child.send('stop');
+  await new Promise((r) => child.once('exit', r));
+  return { rate: ok / seconds, failed };
+}
+
+async function usedMemory(client: { info(section: string): Promise<string> }): Promise<number> {
+  return Number(/used_memory:(\d+)/.exec(await client.info('memory'))![1]);
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { seconds: { type: 'string', default: '8' }, rounds: { type: 'string', default: '3' }, entries: { type: 'string', default: '100000' } } });
+  const seconds = Number(values.seconds);
+  const rounds = Number(values.rounds);
+  const entries = Number(values.entries);
+  const redis = await startRedisServer();
+  const admin = createClient({ url: redis.url });
+  admin.on('error', () => undefined);
+  await admin.connect();
+  const dir = mkdtempSync(path.join(tmpdir(), 'reqauth-bench-stores-'));
+  try {
+    // 1. Throughput, rounds interleaved.
+    const keysPath = path.join(dir, 'root.json');
+    const ring = generateRootKeyring();
+    writeFileSync(keysPath, keyringToJson(ring));
+    const signer = new RequestSigner(issueCredential(ring, 'ledger', 'frontend', ['teller']));
+    const memory: number[] = [];
+    const onRedis: number[] = [];
+    for (let r = 0; r < rounds; r++) {
+      const m = await throughput(keysPath, 'memory', signer, seconds);
+      await admin.flushAll();
+      const d = await throughput(keysPath, redis.url, signer, seconds);
+      memory.push(m.rate);
+      onRedis.push(d.rate);
+      console.log(`round ${r + 1}/${rounds}: memory ${m.rate.toFixed(0)} req/s (${m.failed} failed), redis ${d.rate.toFixed(0)} req/s (${d.failed} failed)`);
+    }
+    console.log(`one replica, concurrency 64: memory ${median(memory).toFixed(0)} req/s, redis ${median(onRedis).toFixed(0)} req/s, ratio redis/memory ${(median(onRedis) / median(memory)).toFixed(2)} (medians of ${rounds})`);
+
+    // 2. Bytes per entry.
+    const store = new RedisReplayStore({ audience: 'ledger', url: redis.url, onEvent: () => undefined, maxEntriesPerPrincipal: entries + 1, timeoutMs: 10_000 });
+    await store.ready();
+    const fill = async (principalOf: (i: number) => string) => {
+      await admin.flushAll();
+      await store.ready();
+      const before = await usedMemory(admin);
+      const expiry = Date.now() + 150_000;
+      for (let i = 0; i < entries; i += 500) {
+        await Promise.all(
+          Array.from({ length: Math.min(500, entries - i) }, (_, j) => {
+            const n = Buffer.alloc(16);
+            n.writeUInt32BE(i + j, 0);
+            n.writeUInt32BE(0x5eed, 12);
+            return store.checkAndRemember(principalOf(i + j), n, expiry + ((i + j) % 1000));
+          }),
+        );
+      }
+      const stats = await store.stats();
+      return { perEntry: ((await usedMemory(admin)) - before) / stats.entries, entries: stats.entries };
+    };
+    const busy = await fill(() => 'frontend');
+    const usage = Number(await admin.sendCommand(['MEMORY', 'USAGE', '{reqauth:ledger}:n:frontend', 'SAMPLES', '0']));
+    console.log(`redis, one principal with ${busy.entries} entries: ${busy.perEntry.toFixed(0)} B per entry (INFO used_memory delta); MEMORY USAGE of its key ${(usage / busy.entries).toFixed(0)} B per entry`);
+    const small = await fill((i) => `p${Math.floor(i / 100)}`);
+    console.log(`redis, ${small.entries / 100} principals with 100 entries each: ${small.perEntry.toFixed(0)} B per entry (INFO used_memory delta)`);
+    await store.close();
+  } finally {
+    admin.destroy();
+    await redis.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
