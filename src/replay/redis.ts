@@ -128,6 +128,8 @@ export class RedisReplayStore implements ReplayStore {
   /** When calls started timing out with no reply since; undefined while Redis answers. */
   private stalledSince: number | undefined;
   private healthy = true;
+  /** A reset was reported in this outage: one report per outage, however many resets. */
+  private resetReported = false;
   private policyChecked = false;
   private closed = false;
 
@@ -300,6 +302,7 @@ export class RedisReplayStore implements ReplayStore {
     this.stalledSince = undefined;
     if (!this.healthy) {
       this.healthy = true;
+      this.resetReported = false;
       this.onEvent({ kind: 'recovered' });
     }
     if (!this.policyChecked) {
@@ -329,7 +332,10 @@ export class RedisReplayStore implements ReplayStore {
     if (!this.owned || this.closed || now - this.stalledSince < this.stallResetMs) return;
     this.stalledSince = now;
     const old = this.client as OwnedClient;
-    this.onEvent({ kind: 'reset' });
+    if (!this.resetReported) {
+      this.resetReported = true;
+      this.onEvent({ kind: 'reset' });
+    }
     this.client = this.connect();
     try {
       old.destroy();
