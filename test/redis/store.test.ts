@@ -2,16 +2,16 @@
 // what only a shared store meets — a Redis that lost its data, eviction, memory limits, ACL
 // users, TLS, Redis Cluster — and that the core library never loads the client.
 import { expect } from 'chai';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { createClient, createCluster } from 'redis';
+import { createClient, createCluster, createSentinel } from 'redis';
 import { RedisReplayStore, RedisReplayStoreEvent, RedisReplayStoreOptions } from '../../src/replay/redis';
 import { ReplayVerdict } from '../../src/replay/store';
 import { nonce, replayStoreContract } from '../support/replay-contract';
 import { makePki } from '../support/tls';
-import { RedisServer, requireRedisServer, startRedisServer } from '../support/redis-server';
+import { freePort, REDIS_SERVER, RedisServer, requireRedisServer, startRedisServer } from '../support/redis-server';
 
 const SPAN = 150_000;
 let audiences = 0;
@@ -105,6 +105,18 @@ describe('RedisReplayStore', function () {
         await s.close();
       });
     }
+
+    it('a server that forgot the script (SCRIPT FLUSH, a restarted or new node) gets it again: EVALSHA, then EVAL on NOSCRIPT', async () => {
+      const { store: s } = store({ url: redis.url });
+      await initialized(s);
+      const n = nonce();
+      const expiry = Date.now() + SPAN;
+      expect(await s.checkAndRemember('alice', n, expiry)).to.equal('fresh');
+      await redis.command('SCRIPT', 'FLUSH');
+      expect(await s.checkAndRemember('alice', n, expiry)).to.equal('replayed');
+      expect(await s.checkAndRemember('alice', nonce(), Date.now() + SPAN)).to.equal('fresh');
+      await s.close();
+    });
 
     it("a principal whose nonces were evicted refuses what they covered; other principals are untouched", async () => {
       const aud = audience();
@@ -274,6 +286,41 @@ describe('RedisReplayStore', function () {
         cluster.destroy();
       } finally {
         await node.stop();
+      }
+    });
+
+    it('a Sentinel client passed in: the store follows the master Sentinel names', async () => {
+      const port = await freePort();
+      const dir = mkdtempSync(path.join(tmpdir(), 'reqauth-sentinel-'));
+      const conf = path.join(dir, 'sentinel.conf');
+      writeFileSync(conf, `port ${port}\nbind 127.0.0.1\ndir ${dir}\nsentinel monitor reqauth-primary 127.0.0.1 ${redis.port} 1\n`);
+      const sentinel = spawn(REDIS_SERVER, [conf, '--sentinel'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      try {
+        await new Promise<void>((resolve, reject) => {
+          let out = '';
+          const timer = setTimeout(() => reject(new Error(`sentinel did not start: ${out}`)), 10_000);
+          sentinel.stdout.on('data', (c: Buffer) => {
+            out += c.toString();
+            if (out.includes('+monitor master')) {
+              clearTimeout(timer);
+              resolve();
+            }
+          });
+        });
+        const client = createSentinel({ name: 'reqauth-primary', sentinelRootNodes: [{ host: '127.0.0.1', port }] });
+        client.on('error', () => undefined);
+        await client.connect();
+        const { store: s } = store({ client });
+        await initialized(s);
+        const n = nonce();
+        const expiry = Date.now() + SPAN;
+        expect(await s.checkAndRemember('alice', n, expiry)).to.equal('fresh');
+        expect(await s.checkAndRemember('alice', n, expiry)).to.equal('replayed');
+        await s.close();
+        client.destroy();
+      } finally {
+        sentinel.kill('SIGKILL');
+        rmSync(dir, { recursive: true, force: true });
       }
     });
 
