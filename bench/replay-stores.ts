@@ -3,8 +3,8 @@
 //   npm run bench:replay-stores [-- --seconds 8 --rounds 3 --entries 100000]
 //
 // 1. Throughput of one replica of the example ledger service (bench/soak-replica.ts) with the
-//    memory store and with Redis, honest GetBalance calls at concurrency 64, rounds
-//    interleaved in one run; the ratio is Redis ÷ memory.
+//    memory store and with Redis, honest GetBalance calls at concurrency 64, the two driven in
+//    turn in short slices in one run; the ratio is Redis ÷ memory, median over the pairs.
 // 2. Redis memory per entry: INFO used_memory before and after N entries, for one busy
 //    principal (a skiplist sorted set) and for principals with 100 entries each (listpacks),
 //    and MEMORY USAGE of one busy principal's key.
@@ -23,8 +23,13 @@ const PATH = '/ledger.v1.LedgerService/GetBalance';
 const identity = (b: Buffer) => b;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-/** Completed calls per second, and how many failed (the store's 50 ms timeout on a loaded machine). */
-async function throughput(keysPath: string, store: string, signer: RequestSigner, seconds: number): Promise<{ rate: number; failed: number }> {
+interface Driven {
+  /** Completed and failed calls in `ms` at concurrency 64. */
+  run(ms: number): Promise<{ ok: number; failed: number }>;
+  stop(): Promise<void>;
+}
+
+async function replica(keysPath: string, store: string, signer: RequestSigner): Promise<Driven> {
   const child = fork(path.join(__dirname, 'soak-replica.js'), [keysPath, store, '120000', '30000', '200000', '50'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const port = await new Promise<number>((resolve, reject) => {
     child.once('message', (m: { port?: number }) => (m.port ? resolve(m.port) : reject(new Error('no port'))));
@@ -38,17 +43,20 @@ async function throughput(keysPath: string, store: string, signer: RequestSigner
       md.set(ENVELOPE_KEY, signer.sign(PATH, body).value);
       client.makeUnaryRequest(PATH, identity, identity, body, md, (err) => resolve(!err));
     });
-  // Warm up, then count completed calls for `seconds`.
-  const warm = Date.now() + 1_000;
-  await Promise.all(Array.from({ length: 64 }, async () => { while (Date.now() < warm) await call(); }));
-  let ok = 0;
-  let failed = 0;
-  const end = Date.now() + seconds * 1000;
-  await Promise.all(Array.from({ length: 64 }, async () => { while (Date.now() < end) (await call()) ? ok++ : failed++; }));
-  client.close();
-  child.send('stop');
-  await new Promise((r) => child.once('exit', r));
-  return { rate: ok / seconds, failed };
+  return {
+    async run(ms) {
+      let ok = 0;
+      let failed = 0;
+      const end = Date.now() + ms;
+      await Promise.all(Array.from({ length: 64 }, async () => { while (Date.now() < end) (await call()) ? ok++ : failed++; }));
+      return { ok, failed };
+    },
+    async stop() {
+      client.close();
+      child.send('stop');
+      await new Promise((r) => child.once('exit', r));
+    },
+  };
 }
 
 async function usedMemory(client: { info(section: string): Promise<string> }): Promise<number> {
@@ -66,22 +74,38 @@ async function main(): Promise<void> {
   await admin.connect();
   const dir = mkdtempSync(path.join(tmpdir(), 'reqauth-bench-stores-'));
   try {
-    // 1. Throughput, rounds interleaved.
+    // 1. Throughput: both replicas up, driven in turn in short slices (the order alternating),
+    //    so each pair of slices sees the same machine; the ratio is the median of the pairs'.
     const keysPath = path.join(dir, 'root.json');
     const ring = generateRootKeyring();
     writeFileSync(keysPath, keyringToJson(ring));
     const signer = new RequestSigner(issueCredential(ring, 'ledger', 'frontend', ['teller']));
-    const memory: number[] = [];
-    const onRedis: number[] = [];
-    for (let r = 0; r < rounds; r++) {
-      const m = await throughput(keysPath, 'memory', signer, seconds);
-      await admin.flushAll();
-      const d = await throughput(keysPath, redis.url, signer, seconds);
-      memory.push(m.rate);
-      onRedis.push(d.rate);
-      console.log(`round ${r + 1}/${rounds}: memory ${m.rate.toFixed(0)} req/s (${m.failed} failed), redis ${d.rate.toFixed(0)} req/s (${d.failed} failed)`);
+    const mem = await replica(keysPath, 'memory', signer);
+    const red = await replica(keysPath, redis.url, signer);
+    await mem.run(1_000);
+    await red.run(1_000);
+    const ratios: number[] = [];
+    const memRates: number[] = [];
+    const redRates: number[] = [];
+    let redFailed = 0;
+    const slice = (seconds * 1000) / 4;
+    for (let r = 0; r < rounds * 4; r++) {
+      const [first, second] = r % 2 === 0 ? [mem, red] : [red, mem];
+      const a = await first.run(slice);
+      const b = await second.run(slice);
+      const [m, d] = first === mem ? [a, b] : [b, a];
+      redFailed += d.failed;
+      memRates.push(m.ok / (slice / 1000));
+      redRates.push(d.ok / (slice / 1000));
+      ratios.push(d.ok / m.ok);
     }
-    console.log(`one replica, concurrency 64: memory ${median(memory).toFixed(0)} req/s, redis ${median(onRedis).toFixed(0)} req/s, ratio redis/memory ${(median(onRedis) / median(memory)).toFixed(2)} (medians of ${rounds})`);
+    await mem.stop();
+    await red.stop();
+    const sorted = [...ratios].sort((a, b) => a - b);
+    console.log(
+      `one replica, concurrency 64, ${ratios.length} interleaved pairs of ${slice} ms: memory ${median(memRates).toFixed(0)} req/s, redis ${median(redRates).toFixed(0)} req/s (median slices); ` +
+        `ratio redis/memory median ${median(ratios).toFixed(2)} (quartiles ${sorted[Math.floor(sorted.length / 4)]!.toFixed(2)}–${sorted[Math.floor((3 * sorted.length) / 4)]!.toFixed(2)}); ${redFailed} redis calls refused UNAVAILABLE`,
+    );
 
     // 2. Bytes per entry.
     const store = new RedisReplayStore({ audience: 'ledger', url: redis.url, onEvent: () => undefined, maxEntriesPerPrincipal: entries + 1, timeoutMs: 10_000 });
