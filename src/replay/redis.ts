@@ -186,6 +186,8 @@ export class RedisReplayStore implements ReplayStore {
       this.noteStall();
       throw new ReplayStoreUnavailableError('too many replay store calls in flight');
     }
+    // The empty member is the principal's floor; the verifier's nonces are 16 bytes.
+    if (nonce.byteLength === 0) throw new ReplayStoreUnavailableError('empty nonce');
     const keys = [this.indexKey, this.noncePrefix + principal];
     const args: Argument[] = [
       principal,

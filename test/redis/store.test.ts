@@ -61,6 +61,21 @@ describe('RedisReplayStore', function () {
     return { store: s, clock, close: () => s.close() };
   });
 
+  it('concurrent calls with one pair, from two stores (two replicas), are fresh exactly once', async () => {
+    const aud = audience();
+    const a = store({ audience: aud, url: redis.url }).store;
+    const b = store({ audience: aud, url: redis.url }).store;
+    await initialized(a);
+    await b.ready();
+    for (let round = 0; round < 20; round++) {
+      const n = nonce('race');
+      const expiry = Date.now() + SPAN;
+      const verdicts = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).checkAndRemember('alice', n, expiry)));
+      expect(verdicts.filter((v) => v === 'fresh')).to.have.length(1);
+    }
+    await Promise.all([a.close(), b.close()]);
+  });
+
   describe('configuration fails at construction, and says why', () => {
     it('refuses a missing audience, a hash-tag character, both or neither of url and client, bad bounds', () => {
       expect(() => new RedisReplayStore({ url: 'redis://127.0.0.1:1' } as RedisReplayStoreOptions)).to.throw(TypeError);
