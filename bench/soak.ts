@@ -126,7 +126,8 @@ async function main(): Promise<number> {
   const ring = generateRootKeyring();
   writeFileSync(keysPath, keyringToJson(ring));
   const replicas = await Promise.all(Array.from({ length: replicaCount }, () => startReplica(keysPath, storeArg, maxAge, maxFuture, share, storeTimeout)));
-  const redisStore = storeArg === 'memory' ? undefined : new RedisReplayStore({ audience: 'ledger', url: storeArg, onEvent: () => undefined });
+  // Read-only here (stats), but it would initialise an empty Redis: with the replicas' window.
+  const redisStore = storeArg === 'memory' ? undefined : new RedisReplayStore({ audience: 'ledger', url: storeArg, window: { maxAgeMs: maxAge, maxFutureMs: maxFuture }, onEvent: () => undefined });
   const redisAdmin = storeArg === 'memory' ? undefined : createClient({ url: storeArg });
   redisAdmin?.on('error', () => undefined);
   await redisAdmin?.connect();
