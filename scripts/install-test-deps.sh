@@ -9,6 +9,8 @@
 #                                  test/interop/python.test.ts); protoc compiles the example
 #                                  protos for it at test time, and checks that the descriptor
 #                                  sets it writes carry the access rules (codegen-styles test)
+#   redis-server                   a real Redis for the shared replay store's tests and the soak
+#                                  (test/redis/; the harness starts it on a free loopback port)
 # (The npm `macaroon` package is a dev dependency: npm ci installs it.)
 # Idempotent, and does nothing (no apt) when everything is already there. Called by `npm test`.
 set -euo pipefail
@@ -29,6 +31,7 @@ missing=()
 command -v protoc >/dev/null 2>&1 || missing+=(protobuf-compiler)
 have_libmacaroons || missing+=(libmacaroons0 libmacaroons-dev)
 have_compiler || missing+=(gcc libc6-dev)
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 sudo=""

@@ -10,6 +10,7 @@ export * from './keys/credential';
 export * from './keys/credential-file';
 export * from './replay/store';
 export * from './replay/memory';
+export * from './replay/redis';
 export * from './policy';
 export * from './descriptor-set';
 export * from './wire/stream-tag';

@@ -1,7 +1,11 @@
 // The example ledger server behind reqauth.
 //
 //   npm run example:server -- --port 50051 --keys root.json --audience ledger [--macaroon-keys macaroons.json]
+//                             [--replay-store memory|redis://HOST:PORT|rediss://…]
 //
+// Several replicas of one service share a replay store (README, "Running several replicas"):
+// start each with the same --replay-store redis://… and a request replayed against any of them
+// is refused. The default, memory, remembers nonces in this process only.
 // --keys takes a root keyring or a service keyring (`reqauth derive --audience A --out F`,
 // the recommended form: the server then never holds the root secret). The file is watched:
 // rotations and revocations apply without a restart. Decisions are printed one per line
@@ -10,7 +14,17 @@
 import * as grpc from '@grpc/grpc-js';
 import { parseArgs } from 'node:util';
 import { ReqauthServer } from '../../interceptors';
-import { AuditEvent, KeyringFile, macaroonAcceptance, macaroonKeys, parseMacaroonKeyring, policyFromServiceDefinition, WatchedFile } from '../../src';
+import {
+  AuditEvent,
+  KeyringFile,
+  macaroonAcceptance,
+  macaroonKeys,
+  parseMacaroonKeyring,
+  policyFromServiceDefinition,
+  RedisReplayStore,
+  ReplayStore,
+  WatchedFile,
+} from '../../src';
 import { printable, printableJson } from '../printable';
 import { LedgerService } from './definition';
 import { createLedger } from './service';
@@ -30,6 +44,10 @@ export async function startLedgerServer(options: {
   audit: (event: AuditEvent) => void;
   onKeyringError?: (err: Error) => void;
   onKeyringReload?: () => void;
+  /** Default: a MemoryReplayStore in this process. */
+  replayStore?: ReplayStore;
+  maxAgeMs?: number;
+  maxFutureMs?: number;
 }): Promise<RunningServer> {
   const keys = new KeyringFile(options.keysPath, {
     audience: options.audience,
@@ -48,6 +66,9 @@ export async function startLedgerServer(options: {
     policy: policyFromServiceDefinition(LedgerService.service),
     audit: options.audit,
     ...(macaroonFile ? { macaroons: macaroonAcceptance({ keys: macaroonFile }) } : {}),
+    ...(options.replayStore ? { replayStore: options.replayStore } : {}),
+    ...(options.maxAgeMs !== undefined ? { maxAgeMs: options.maxAgeMs } : {}),
+    ...(options.maxFutureMs !== undefined ? { maxFutureMs: options.maxFutureMs } : {}),
   });
   const server = new grpc.Server({ interceptors: [auth.interceptor] });
   auth.addService(server, LedgerService.service, createLedger().handlers);
@@ -82,27 +103,42 @@ async function main(): Promise<void> {
       'macaroon-keys': { type: 'string' },
       audience: { type: 'string', default: 'ledger' },
       'audit-json': { type: 'boolean', default: false },
+      'replay-store': { type: 'string', default: 'memory' },
+      quiet: { type: 'boolean', default: false },
     },
   });
   if (!values.keys) {
-    console.error('usage: example:server -- --port N --keys root.json|service.json --audience A [--macaroon-keys F] [--audit-json]');
+    console.error('usage: example:server -- --port N --keys root.json|service.json --audience A [--macaroon-keys F] [--audit-json] [--replay-store memory|redis://HOST:PORT] [--quiet]');
     process.exit(2);
   }
   const json = values['audit-json'];
+  const replayStore = replayStoreFromArg(values['replay-store'], values.audience);
   const server = await startLedgerServer({
     port: Number(values.port),
     host: values.host,
     keysPath: values.keys,
     ...(values['macaroon-keys'] ? { macaroonKeysPath: values['macaroon-keys'] } : {}),
     audience: values.audience,
-    audit: (e) => console.log(json ? printableJson(e) : formatAudit(e)),
+    ...(replayStore ? { replayStore } : {}),
+    // --quiet: no line per decision (a load test would measure the terminal).
+    audit: values.quiet ? () => undefined : (e) => console.log(json ? printableJson(e) : formatAudit(e)),
     onKeyringError: (err) => console.error(`keyring reload failed, keeping previous keys: ${err.message}`),
     onKeyringReload: () => console.error('keyring reloaded'),
   });
-  console.error(`ledger server (audience ${values.audience}) listening on ${values.host}:${server.port}`);
-  const stop = () => void server.close().then(() => process.exit(0));
+  // Say "listening" once the shared store answers; if it does not, serve anyway: calls are
+  // refused (UNAVAILABLE) until it does, and the store reconnects by itself.
+  if (replayStore && !(await replayStore.ready())) console.error(`replay store ${values['replay-store']} not reachable yet: calls are refused until it is`);
+  console.error(`ledger server (audience ${values.audience}, replay store ${replayStore ? 'redis' : 'memory'}) listening on ${values.host}:${server.port}`);
+  const stop = () => void server.close().then(() => replayStore?.close()).then(() => process.exit(0));
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+}
+
+/** `memory` (undefined: the default store) or a redis:// or rediss:// URL. */
+export function replayStoreFromArg(arg: string, audience: string): RedisReplayStore | undefined {
+  if (arg === 'memory') return undefined;
+  if (!/^rediss?:\/\//.test(arg)) throw new Error(`--replay-store: memory, redis://HOST:PORT or rediss://HOST:PORT, not ${JSON.stringify(arg)}`);
+  return new RedisReplayStore({ audience, url: arg });
 }
 
 if (require.main === module) {
