@@ -3,7 +3,7 @@
 // message never carries the reason.
 
 /** Which class of refusal a reason belongs to; bindings map it to a transport status. */
-export type RefusalKind = 'unauthenticated' | 'permission_denied' | 'invalid_argument' | 'unavailable' | 'cancelled' | 'internal';
+export type RefusalKind = 'unauthenticated' | 'permission_denied' | 'invalid_argument' | 'unavailable' | 'cancelled' | 'internal' | 'data_loss';
 
 const REASONS = {
   // Request metadata (spec §4).
@@ -75,6 +75,17 @@ const REASONS = {
   // A handler added with addService ran for a call the interceptor did not pass: the server
   // was set up without it. Every such call is refused (spec §8).
   interceptor_missing: 'internal',
+  // Responses (spec §13), refused by a client that requires signed responses: it fails the
+  // call locally with DATA_LOSS, never handing the application what did not verify. A
+  // server never sends these.
+  missing_response_tag: 'data_loss',
+  bad_response_tag: 'data_loss',
+  missing_response_end: 'data_loss',
+  malformed_response_end: 'data_loss',
+  bad_response_end: 'data_loss',
+  response_truncated: 'data_loss',
+  // A response message that verified but does not decode: as grpc-js fails such a call.
+  malformed_response: 'internal',
 } as const satisfies Record<string, RefusalKind>;
 
 /** A stable reason code: safe to log, index and alert on; never shown to the client. */
@@ -94,6 +105,7 @@ export const CLIENT_MESSAGES: Readonly<Record<RefusalKind, string>> = {
   unavailable: 'service unavailable',
   cancelled: 'call cancelled',
   internal: 'internal error',
+  data_loss: 'response authentication failed',
 };
 
 /** A refusal as a value: the reason and, for clock errors, the server's time. */

@@ -11,6 +11,7 @@ export * from './replay/store';
 export * from './replay/memory';
 export * from './policy';
 export * from './wire/stream-tag';
+export * from './wire/response-tag';
 export * from './signer';
 export * from './verifier';
 export * from './audit/event';
