@@ -24,5 +24,8 @@ describe('npm run demo', function () {
     expect(r.stdout).to.match(/deny\s+replayed_nonce\s+frontend\s.*\s[0-9a-f]{32}\n/);
     expect(r.stdout).to.match(/allow\s+-\s+frontend\s+alice\s/);
     expect(r.stdout).to.match(/deny\s+caveat_failed\s+frontend\s+alice\s/);
+    // Signed responses (spec §13): the client catches a tampered response itself.
+    expect(r.stdout).to.match(/as expected\s+honest balance, signed and verified\s+OK\s+response verified/);
+    expect(r.stdout).to.match(/as expected\s+response: balance rewritten.*DATA_LOSS\s+response refused bad_response_tag/);
   });
 });
