@@ -36,6 +36,9 @@ export interface ResponseMetadata {
 const NO_METADATA: ResponseMetadata = { headers: () => [], trailers: () => [] };
 const NO_NAMES: readonly string[] = Object.freeze([]);
 const NO_NAMES_BYTE = Buffer.of(0);
+const EMPTY = Buffer.alloc(0);
+/** u64be(count) || u32be(code) || u32be(len(details)). */
+const END_FIXED = Buffer.alloc(16);
 
 /** At most 255 covered names (a u8 counts them), each 1..256 bytes. */
 export const MAX_COVERED_NAMES = 255;
@@ -96,7 +99,8 @@ export class ResponseSigner {
     const count = this.seq;
     const listed = encodeNames(names);
     const value = Buffer.allocUnsafe(8 + listed.length + MAC_BYTES);
-    value.writeBigUInt64BE(BigInt(count), 0);
+    value.writeUInt32BE(Math.floor(count / 0x100000000), 0);
+    value.writeUInt32BE(count >>> 0, 4);
     listed.copy(value, 8);
     this.key.writeMac(value.subarray(8 + listed.length), ...endInput(this.requestMac, count, status, names, metadata));
     return value;
@@ -206,12 +210,13 @@ function validCode(code: number): boolean {
  */
 function endInput(requestMac: Uint8Array, count: number, status: ResponseStatus, names: readonly string[], metadata: ResponseMetadata): Uint8Array[] {
   if (!validCode(status.code)) throw new RangeError('a status code must be an integer 0..2^32-1 to be signed');
-  const details = Buffer.from(status.details, 'utf8');
-  const fixed = Buffer.allocUnsafe(8 + 4 + 4);
-  fixed.writeBigUInt64BE(BigInt(count), 0);
-  fixed.writeUInt32BE(status.code, 8);
-  fixed.writeUInt32BE(details.length, 12);
-  const parts: Uint8Array[] = [LABELS.responseEnd, requestMac, fixed, details, names.length === 0 ? NO_NAMES_BYTE : Buffer.of(names.length)];
+  const details = status.details === '' ? EMPTY : Buffer.from(status.details, 'utf8');
+  // Scratch space: the MAC consumes its input at once.
+  END_FIXED.writeUInt32BE(Math.floor(count / 0x100000000), 0);
+  END_FIXED.writeUInt32BE(count >>> 0, 4);
+  END_FIXED.writeUInt32BE(status.code, 8);
+  END_FIXED.writeUInt32BE(details.length, 12);
+  const parts: Uint8Array[] = [LABELS.responseEnd, requestMac, END_FIXED, details, names.length === 0 ? NO_NAMES_BYTE : Buffer.of(names.length)];
   for (const name of names) {
     parts.push(lp16(Buffer.from(name, 'latin1')));
     const binary = name.endsWith('-bin');

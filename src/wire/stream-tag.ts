@@ -19,11 +19,15 @@ export const FLAG_END = 0x01;
  * u8(flags) || body. Response tags (spec §13.1) use the same input under their own label.
  */
 function tagInput(label: Uint8Array, headerMac: Uint8Array, seq: number, flags: number, body: Uint8Array): Uint8Array[] {
-  const position = Buffer.allocUnsafe(9);
-  position.writeBigUInt64BE(BigInt(seq), 0);
-  position[8] = flags;
-  return [label, headerMac, position, body];
+  // Scratch space, not a Buffer and a BigInt per message: the MAC consumes its input at once.
+  POSITION.writeUInt32BE(Math.floor(seq / 0x100000000), 0);
+  POSITION.writeUInt32BE(seq >>> 0, 4);
+  POSITION[8] = flags;
+  return [label, headerMac, POSITION, body];
 }
+
+/** u64be(seq) || u8(flags); seq stays below 2^53 (a JavaScript counter). */
+const POSITION = Buffer.alloc(9);
 
 /**
  * @internal `body || trailer`: the trailer holds `flags` and the tag of message `seq` under
