@@ -162,6 +162,7 @@ export function reqauthClientInterceptor(options: ReqauthClientOptions): Interce
   const signer = options.credential instanceof RequestSigner ? options.credential : new RequestSigner(options.credential);
   const trustServerTime = options.trustServerTime === true;
   const audit = options.audit;
+  const required = signedResponsesRequired(options.requireSignedResponses);
   return (callOptions: InterceptorOptions, nextCall: NextCall) => {
     const def = callOptions.method_definition as ReqauthMethodDefinition;
     const serialize = def[ORIGINAL];
@@ -170,6 +171,10 @@ export function reqauthClientInterceptor(options: ReqauthClientOptions): Interce
     }
     const next = nextCall(callOptions);
     const deserialize = def[ORIGINAL_DESERIALIZE];
+    // Fail closed: a requirement this interceptor was given but its transformer was not.
+    if (!deserialize && required?.(def.path)) {
+      throw new Error('reqauth: requireSignedResponses needs the callInvocationTransformer of reqauthClientOptions(...) made with the same options');
+    }
     // The span active as the call starts is the client span of @opentelemetry/instrumentation-grpc,
     // if it is installed: the response's verdict is recorded there.
     const responses = deserialize ? new ResponseCheck(def.path, deserialize, def.responseStream, trace.getActiveSpan(), audit) : undefined;

@@ -9,7 +9,7 @@ import { expect } from 'chai';
 import * as grpc from '@grpc/grpc-js';
 import { LedgerService, LedgerServiceClient } from '../../examples/ledger/definition';
 import { createLedger } from '../../examples/ledger/service';
-import { ReqauthServer } from '../../interceptors';
+import { reqauthClientInterceptor, reqauthClientOptions, ReqauthServer } from '../../interceptors';
 import {
   AuditEvent,
   ClientCredential,
@@ -532,6 +532,19 @@ describe('signed responses: compatibility with peers that do not sign or do not 
     );
     expect(error?.code).to.equal(DATA_LOSS);
     expect(verdicts.map((v) => `${v.method} ${v.reason}`)).to.deep.equal([`${SERVICE}Transfer missing_response_tag`]);
+  });
+
+  it('a requirement the transformer was not given fails the call at once, never silently unchecked', () => {
+    const cred = signing.credential('compat', ['teller']);
+    const c = new LedgerService(signing.target, grpc.credentials.createInsecure(), {
+      interceptors: [reqauthClientInterceptor({ credential: cred, requireSignedResponses: true })],
+      callInvocationTransformer: reqauthClientOptions({ credential: cred }).callInvocationTransformer!,
+    }) as LedgerServiceClient;
+    try {
+      expect(() => c.getBalance({ account: 'acc-alice' }, () => undefined)).to.throw(/requireSignedResponses needs the callInvocationTransformer/);
+    } finally {
+      c.close();
+    }
   });
 
   it('a public method cannot be declared signed; a requirement names methods properly', () => {
