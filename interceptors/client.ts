@@ -374,17 +374,20 @@ const OUTCOME_UNKNOWN: ReadonlySet<number> = new Set([Status.CANCELLED, Status.D
 
 /**
  * The response side of a call that requires signed responses (spec §13.4). Each message's tag
- * is checked before it is decoded and passed up; the status is passed up only once the call's
- * end verified. A single response's headers wait for the end too (grpc-js hands the
- * application a single response only with the status, so nothing is delayed that it could
- * act on earlier). On the first failure the call is cancelled and ends with the client's own
- * status; nothing more reaches the application.
+ * is checked before it is decoded; a response stream's messages are passed up as they verify,
+ * and the status only once the call's end verified. A single response (unary,
+ * client-streaming) waits for the end with its headers, so that nothing above this
+ * interceptor sees it unverified (grpc-js hands it to the application only with the status
+ * anyway). On the first failure the call is cancelled and ends with the client's own status;
+ * nothing more is passed up.
  */
 class ResponseCheck {
   /** Set when the call is signed; a call that never was (no message to sign) verifies nothing. */
   verifier: ResponseVerifier | undefined;
   private failure: ReasonCode | undefined;
   private headers: Metadata | undefined;
+  /** A single response, verified and decoded, held until the end verifies. */
+  private held: { readonly message: unknown } | undefined;
 
   constructor(
     private readonly path: string,
@@ -413,11 +416,12 @@ class ResponseCheck {
         } catch {
           return this.fail('malformed_response', next); // as grpc-js fails a message it cannot parse
         }
-        up?.onReceiveMessage?.(decoded);
+        if (this.responseStream) return up?.onReceiveMessage?.(decoded);
+        this.held = { message: decoded };
         // grpc-js reads a single response once and holds an OK status until every message
         // was read: read on, so that a message added after it is refused rather than left
         // unread with the call waiting for its deadline.
-        if (!this.responseStream) next.startRead();
+        next.startRead();
       },
       onReceiveStatus: (status) => {
         if (this.failure) return up?.onReceiveStatus?.(this.refused(this.failure, status.code));
@@ -432,7 +436,10 @@ class ResponseCheck {
         if (verdict.ok) {
           if (!this.record('verified', undefined, status.code)) return up?.onReceiveStatus?.(statusFor(refuse('internal_error')));
           trailers.remove(RESPONSE_KEY);
-          if (!this.responseStream && headers) up?.onReceiveMetadata?.(headers);
+          if (!this.responseStream) {
+            if (headers) up?.onReceiveMetadata?.(headers);
+            if (this.held) up?.onReceiveMessage?.(this.held.message);
+          }
           return up?.onReceiveStatus?.(status);
         }
         if (verdict.reason === 'missing_response_end' && OUTCOME_UNKNOWN.has(status.code)) {

@@ -375,6 +375,38 @@ describe('signed responses (spec §13): a man in the middle on HTTP/2 against a 
     }
   });
 
+  describe('nothing above reqauth\'s interceptor sees an unverified single response', () => {
+    it('an interceptor of the application\'s, above reqauth\'s, gets no message and no headers when the status is replaced', async () => {
+      const seen: string[] = [];
+      const appSide: grpc.Interceptor = (options, nextCall) =>
+        new grpc.InterceptingCall(nextCall(options), {
+          start(metadata, _listener, next) {
+            next(metadata, {
+              onReceiveMetadata: (md: grpc.Metadata, n: (md: grpc.Metadata) => void) => (seen.push('metadata'), n(md)),
+              onReceiveMessage: (m: unknown, n: (m: unknown) => void) => (seen.push('message'), n(m)),
+              onReceiveStatus: (st: grpc.StatusObject, n: (st: grpc.StatusObject) => void) => (seen.push(`status ${st.code}`), n(st)),
+            });
+          },
+        });
+      const opts = reqauthClientOptions({ credential: cred, requireSignedResponses: true });
+      const c = new LedgerService(proxy.target, grpc.credentials.createInsecure(), { ...opts, interceptors: [appSide, ...opts.interceptors!] }) as LedgerServiceClient;
+      try {
+        const s = mark();
+        proxy.plan = { end: (t) => ({ trailers: { ...t, 'grpc-status': '9' } }) };
+        const out = await KINDS[0]!.run(c);
+        proxy.plan = undefined;
+        expect(out.error?.code).to.equal(DATA_LOSS);
+        expect(seen).to.deep.equal([`status ${DATA_LOSS}`]);
+        expect(s.calls()).to.deep.equal(['GetBalance']);
+        seen.length = 0;
+        expect((await KINDS[0]!.run(c)).error, 'the same, honest').to.equal(undefined);
+        expect(seen).to.deep.equal(['metadata', 'message', 'status 0']);
+      } finally {
+        c.close();
+      }
+    });
+  });
+
   describe('statuses that assert no outcome pass unsigned, marked unverified (§13.4)', () => {
     for (const kind of KINDS.filter((k) => k.method === 'GetBalance' || k.method === 'ListTransactions')) {
       it(`OK turned into UNAVAILABLE, the end entry removed: ${kind.label} fails as UNAVAILABLE, nothing unverified delivered`, async () => {
