@@ -476,6 +476,33 @@ describe('signed responses: what is and is not signed (§13.3)', () => {
     expect(s.calls()).to.deep.equal(['GetBalance']);
   });
 
+  it('a client audit hook that throws fails a verified call (INTERNAL), once warned, and nothing escapes', async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.message);
+    process.on('warning', onWarning);
+    try {
+      const c = h.client(cred, {
+        requireSignedResponses: true,
+        audit: () => {
+          throw new Error('hook secret 0123');
+        },
+      });
+      const s = since(h);
+      for (let i = 0; i < 2; i++) {
+        const out = await KINDS[0]!.run(c);
+        expect([out.error?.code, out.error?.details]).to.deep.equal([grpc.status.INTERNAL, 'internal error']);
+        expect(out.received).to.deep.equal([]);
+      }
+      expect(s.calls()).to.deep.equal(['GetBalance', 'GetBalance']);
+      await new Promise((r) => setImmediate(r));
+      const ours = warnings.filter((w) => w.includes('response audit hook'));
+      expect(ours.length, 'warned at most once per process').to.be.at.most(1);
+      for (const w of ours) expect(w).to.not.include('0123');
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
   it('a public method is never signed: a client that requires it for Ping fails with DATA_LOSS', async () => {
     const at = verdicts.length;
     const c = h.client(cred, { requireSignedResponses: true, audit: (e) => verdicts.push(e) });
