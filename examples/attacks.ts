@@ -1,6 +1,7 @@
 // Man-in-the-middle tools for the demo: client interceptors that sit *below* reqauth's (closer
 // to the wire), so they see the signed metadata and the exact bytes, and a raw client that
-// sends captured bytes and metadata as they are. They show what the server refuses.
+// sends captured bytes and metadata as they are. They show what the server refuses, and (for
+// responses the client requires to be signed) what the client refuses.
 import * as grpc from '@grpc/grpc-js';
 
 /** The shape of reqauth's pre-serialized messages as they travel down the interceptor chain. */
@@ -90,4 +91,42 @@ export function sendRawUnary(target: string, path: string, metadata: grpc.Metada
       resolve(err ? err.code : grpc.status.OK);
     }),
   );
+}
+
+export interface ResponseTampering {
+  /** The i-th response message's exact bytes (body and tag), as they arrive: new bytes, or null to drop it. */
+  message?: (bytes: Buffer, index: number) => Buffer | null;
+  /** The status as it arrives, before reqauth checks it: the status to pass on instead. */
+  status?: (status: grpc.StatusObject) => grpc.StatusObject;
+}
+
+/**
+ * Changes responses on their way in, below reqauth's interceptor: for a call that requires
+ * signed responses it sees each message's exact bytes, trailer included, and the status with
+ * its end entry — what a man in the middle on the wire could change.
+ */
+export function responseTamperingInterceptor(tampering: ResponseTampering): grpc.Interceptor {
+  return (options, nextCall) => new ResponseTamperingCall(nextCall(options), tampering);
+}
+
+type Listener = Parameters<grpc.InterceptingCall['start']>[1];
+
+class ResponseTamperingCall extends grpc.InterceptingCall {
+  private index = 0;
+
+  constructor(next: ConstructorParameters<typeof grpc.InterceptingCall>[0], private readonly tampering: ResponseTampering) {
+    super(next);
+  }
+
+  override start(metadata: grpc.Metadata, listener?: Listener): void {
+    super.start(metadata, {
+      onReceiveMetadata: (md: grpc.Metadata) => listener?.onReceiveMetadata?.(md),
+      onReceiveMessage: (message: unknown) => {
+        const out = Buffer.isBuffer(message) && this.tampering.message ? this.tampering.message(message, this.index++) : message;
+        if (out === null) return this.startRead(); // dropped: read on, as if it never came
+        listener?.onReceiveMessage?.(out);
+      },
+      onReceiveStatus: (status: grpc.StatusObject) => listener?.onReceiveStatus?.(this.tampering.status ? this.tampering.status(status) : status),
+    });
+  }
 }

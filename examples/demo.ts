@@ -22,8 +22,11 @@ import {
   mintUserMacaroon,
   parseCredential,
   RequestSigner,
+  ResponseAuditEvent,
+  signedResponseMethods,
+  TRAILER_BYTES,
 } from '../src';
-import { capturingInterceptor, Captured, sendRawUnary, tamperingInterceptor, Tampering } from './attacks';
+import { capturingInterceptor, Captured, responseTamperingInterceptor, sendRawUnary, tamperingInterceptor, Tampering } from './attacks';
 import { LedgerService, LedgerServiceClient, REPO_ROOT } from './ledger/definition';
 
 const DIST = path.join(REPO_ROOT, 'dist');
@@ -210,8 +213,14 @@ async function main(): Promise<void> {
     const frontend = parseCredential(readFileSync(path.join(dir, 'frontend.json'), 'utf8'));
     const reporting = parseCredential(readFileSync(path.join(dir, 'reporting.json'), 'utf8'));
     const target = server.target;
-    const client = (credential: ClientCredential | RequestSigner, below?: grpc.Interceptor) => {
-      const opts = reqauthClientOptions({ credential });
+    // A client that requires signed responses where the .proto says the server signs them
+    // (GetBalance, ListTransactions): its verdicts, with their reasons, are collected here.
+    // The request attacks use clients that do not: a refusal the server issues before it can
+    // sign (a missing role, a revoked key) reaches a requiring client as DATA_LOSS (spec §13.3).
+    const verdicts: ResponseAuditEvent[] = [];
+    const requireSignedResponses = signedResponseMethods(LedgerService.service);
+    const client = (credential: ClientCredential | RequestSigner, below?: grpc.Interceptor, requiring = false) => {
+      const opts = reqauthClientOptions({ credential, ...(requiring ? { requireSignedResponses, audit: (e: ResponseAuditEvent) => verdicts.push(e) } : {}) });
       const c = new LedgerService(target, grpc.credentials.createInsecure(), {
         ...opts,
         interceptors: below ? [...opts.interceptors!, below] : opts.interceptors!,
@@ -233,11 +242,15 @@ async function main(): Promise<void> {
 
     step('Attacks (the client sees a generic status; the reason is from the server audit)');
     const audit = server.audit;
-    const attack = async (name: string, expected: grpc.status, run: () => Promise<grpc.status>) => {
+    const attack = async (name: string, expected: grpc.status, run: () => Promise<grpc.status>, by: 'server' | 'client' = 'server') => {
       const before = audit.length;
+      const verdictsBefore = verdicts.length;
       const code = await run();
       await sleep(100); // let the server's audit line arrive
-      const reasons = audit.slice(before).filter((a) => a.decision === 'deny').map((a) => a.reason);
+      const reasons =
+        by === 'server'
+          ? audit.slice(before).filter((a) => a.decision === 'deny').map((a) => a.reason)
+          : verdicts.slice(verdictsBefore).map((v) => `response ${v.verdict}${v.reason ? ` ${v.reason}` : ''}`);
       const row = { attack: name, expected: grpc.status[expected], status: grpc.status[code], reason: reasons.join(',') || '-', ok: code === expected };
       rows.push(row);
       console.log(`  ${row.ok ? 'as expected' : 'UNEXPECTED '}  ${name.padEnd(46)} ${row.status.padEnd(17)} ${row.reason}`);
@@ -302,6 +315,45 @@ async function main(): Promise<void> {
     );
     await attack('client stream cut short (end marker dropped)', grpc.status.UNAUTHENTICATED, () =>
       importBatch(tampered({ message: (bytes, i) => (i >= 2 ? null : bytes) }), 'batch-cut'),
+    );
+
+    step('Responses: the server signs GetBalance and ListTransactions (sign_responses in the .proto), the client requires it');
+    console.log('  (the reason is now the client\'s own verdict: the server answered honestly, the change happened on the way back)');
+    const balance = (c: LedgerServiceClient) =>
+      new Promise<grpc.status>((resolve) => c.getBalance({ account: 'acc-alice' }, (err) => resolve(err ? err.code : grpc.status.OK)));
+    const statement = (c: LedgerServiceClient) =>
+      new Promise<grpc.status>((resolve) => {
+        const s = c.listTransactions({ account: 'acc-alice', limit: 0 });
+        s.on('data', () => undefined);
+        s.on('error', (err: grpc.ServiceError) => resolve(err.code));
+        s.on('end', () => resolve(grpc.status.OK));
+      });
+    const GetBalance = LedgerService.service.GetBalance;
+    const checking = (below?: grpc.Interceptor) => client(frontend, below, true);
+    await attack('honest balance, signed and verified', grpc.status.OK, () => balance(checking()), 'client');
+    await attack('response: balance rewritten to 1,000,000', grpc.status.DATA_LOSS, () =>
+      balance(
+        checking(
+          responseTamperingInterceptor({
+            message: (bytes) => {
+              // Re-encode the balance, keep the tag: what an attacker who cannot sign can do.
+              const body = bytes.subarray(0, bytes.length - TRAILER_BYTES);
+              const decoded = GetBalance.responseDeserialize(body) as { account: string; balance: string };
+              const rewritten = GetBalance.responseSerialize({ ...decoded, balance: '1000000' });
+              return Buffer.concat([rewritten, bytes.subarray(bytes.length - TRAILER_BYTES)]);
+            },
+          }),
+        ),
+      ),
+      'client',
+    );
+    await attack('response: statement cut after 1 transaction', grpc.status.DATA_LOSS, () =>
+      statement(checking(responseTamperingInterceptor({ message: (bytes, i) => (i === 0 ? bytes : null) }))),
+      'client',
+    );
+    await attack('response: OK turned into PERMISSION_DENIED', grpc.status.DATA_LOSS, () =>
+      balance(checking(responseTamperingInterceptor({ status: (st) => ({ ...st, code: grpc.status.PERMISSION_DENIED, details: 'permission denied' }) }))),
+      'client',
     );
 
     step('Revocation without restart: deny principal "frontend" in the service keyring');

@@ -12,6 +12,12 @@
 // - grpc-js starts streaming handlers on metadata and reads are pull-based, so the
 //   interceptor holds metadata until verification is done, pulling the message itself.
 //
+// Responses (docs/spec.md §13): for a method that signs them, the call serializes each response
+// message itself, appends its tag and hands grpc-js the exact bytes through the method's
+// wrapped serializer (no second serialization); the status it sends carries the end MAC. Only
+// calls whose nonce the replay store accepted are signed, and only what passes through this
+// interceptor: statuses grpc-js sends on its own (deadline, oversized message) go unsigned.
+//
 // Both halves are needed, and either alone fails closed: a service added without
 // `auth.addService` is refused by the interceptor (`unwrapped_service`); `auth.addService` on
 // a server without the interceptor throws at start-up, and its handlers refuse any call the
@@ -24,6 +30,7 @@ import {
   ServerInterceptor,
   ServerMethodDefinition,
   ServiceDefinition,
+  status as Status,
   StatusObject,
   UntypedHandleCall,
   UntypedServiceImplementation,
@@ -31,6 +38,7 @@ import {
 import {
   AuditEvent,
   AuditHook,
+  checkCoveredNames,
   Claims,
   ENVELOPE_KEY,
   HeaderVerdict,
@@ -43,6 +51,8 @@ import {
   ReqauthConfigError,
   RequestVerifier,
   RequestVerifierOptions,
+  RESPONSE_KEY,
+  ResponseSigner,
   StreamVerifier,
   VerifiedHeader,
 } from '../src';
@@ -52,6 +62,11 @@ import { annotateActiveSpan, CallTelemetry, ReqauthTelemetryOptions, Telemetry }
 
 /** The exact bytes of a received request message, before decoding. */
 export class RawMessage {
+  constructor(readonly bytes: Buffer) {}
+}
+
+/** A response message serialized and tagged by the call; its method's serializer passes it through. */
+class SignedResponse {
   constructor(readonly bytes: Buffer) {}
 }
 
@@ -74,6 +89,19 @@ export interface ReqauthServerOptions {
    * then refused, `misconfigured`). Default: a process warning. Called once.
    */
   onConfigError?: (err: ReqauthConfigError) => void;
+  /**
+   * Sign the responses of every authenticated method (spec §13), not only of those whose
+   * rule says `signResponses` (`sign_responses: true` in the .proto). Public methods are
+   * never signed: their calls have no key. Off by default.
+   */
+  signResponses?: boolean;
+  /**
+   * Response metadata names a signed response covers (spec §13.2), looked up in the response
+   * headers and in the trailers: a client then refuses a response whose values for them were
+   * changed, added or removed. None by default. Not `grpc-…` names other than
+   * `grpc-status-details-bin`.
+   */
+  signedResponseMetadata?: readonly string[];
   now?: () => number;
 }
 
@@ -81,6 +109,8 @@ interface WrappedMethod {
   readonly deserialize: (bytes: Buffer) => unknown;
   /** Unary and server-streaming: one request message, bound by the envelope digest. */
   readonly singleMessage: boolean;
+  /** The method's own response serializer, for a method whose responses are signed. */
+  readonly signResponses: ((value: unknown) => Buffer) | undefined;
 }
 
 type Downstream = Parameters<ServerInterceptingCall['start']>[0];
@@ -95,12 +125,17 @@ export class ReqauthServer {
   private readonly onConfigError: (err: ReqauthConfigError) => void;
   /** The policy checked against the services added: undefined until the next call checks. */
   private policyProblem: ReqauthConfigError | null | undefined;
+  private readonly signAll: boolean;
+  /** @internal The response metadata names a signed response covers (§13.2). */
+  readonly coveredNames: readonly string[];
   /** @internal */
   readonly telemetry: Telemetry;
 
   constructor(options: ReqauthServerOptions) {
     this.verifier = new RequestVerifier(options);
     this.policy = options.policy;
+    this.signAll = options.signResponses === true;
+    this.coveredNames = checkCoveredNames(options.signedResponseMetadata ?? []);
     this.audit = options.audit;
     this.now = options.now ?? Date.now;
     this.telemetry = new Telemetry(options.telemetry);
@@ -132,8 +167,16 @@ export class ReqauthServer {
     const handlers: UntypedServiceImplementation = {};
     for (const [name, method] of Object.entries(definition)) {
       const m = method as ServerMethodDefinition<unknown, unknown> & { originalName?: string };
-      this.methods.set(m.path, { deserialize: m.requestDeserialize, singleMessage: !m.requestStream });
-      methods[name] = { ...m, requestDeserialize: (bytes: Buffer) => new RawMessage(bytes) };
+      const signs = !this.policy.isPublic(m.path) && (this.signAll || this.policy.signsResponses(m.path));
+      const serialize = m.responseSerialize as (value: unknown) => Buffer;
+      this.methods.set(m.path, { deserialize: m.requestDeserialize, singleMessage: !m.requestStream, signResponses: signs ? serialize : undefined });
+      methods[name] = {
+        ...m,
+        requestDeserialize: (bytes: Buffer) => new RawMessage(bytes),
+        // A signing method's messages reach grpc-js already serialized and tagged; anything
+        // else would leave unsigned, so it is refused (grpc-js then ends the call INTERNAL).
+        ...(signs ? { responseSerialize: (value: unknown) => (value instanceof SignedResponse ? value.bytes : this.unsignedResponse(m.path)) } : {}),
+      };
       const handler = implementation[name] ?? (m.originalName ? implementation[m.originalName] : undefined);
       if (!handler) continue; // grpc-js answers UNIMPLEMENTED, as it would without reqauth
       handlers[name] = this.guardedHandler(handler, m) as UntypedHandleCall;
@@ -149,6 +192,11 @@ export class ReqauthServer {
     if (this.policy.isPublic(path)) return new PublicCall(call, method);
     return new VerifyingCall(call, this, path, method);
   };
+
+  private unsignedResponse(path: string): never {
+    this.reportOnce('unsigned-response', `a response message of ${path} reached grpc-js without its tag`);
+    throw new Error('unsigned response');
+  }
 
   /**
    * By the first call every service has been added, so a rule still naming none of them
@@ -179,11 +227,12 @@ export class ReqauthServer {
    * audit hook that throws is reported once, and the caller refuses the call rather than let
    * it through unaudited. Returns false when the hook threw.
    */
-  record(path: string, claims: Claims | undefined, refusal: Refusal | undefined, peer: () => string, telemetry?: CallTelemetry): boolean {
+  record(path: string, claims: Claims | undefined, refusal: Refusal | undefined, peer: () => string, telemetry?: CallTelemetry, signedResponse = false): boolean {
     let event: AuditEvent | undefined;
     let audited = true;
     try {
       event = { decision: refusal ? 'deny' : 'allow', reason: refusal?.reason, method: path, claims, public: false, timeMs: this.now(), peer: peer() };
+      if (signedResponse) event = { ...event, signedResponse };
       this.audit?.(event);
     } catch (err) {
       this.reportOnce('audit', 'the audit hook threw', err);
@@ -217,12 +266,13 @@ export class ReqauthServer {
   private guardedHandler(handler: UntypedHandleCall, method: ServerMethodDefinition<unknown, unknown>): (...args: unknown[]) => unknown {
     const call = handler as unknown as (...args: unknown[]) => unknown;
     const path = method.path;
+    const signed = this.methods.get(path)?.signResponses !== undefined;
     const replies = !method.responseStream; // unary and client-streaming handlers get a callback
     return (...args: unknown[]) => {
       const serverCall = args[0] as { metadata: Metadata; getPeer(): string; emit(event: 'error', err: unknown): boolean };
       const claims = getClaims(serverCall);
       if (claims) {
-        annotateActiveSpan(path, claims);
+        annotateActiveSpan(path, claims, signed);
         return call(...args);
       }
       if (passedPublic(serverCall)) return call(...args);
@@ -318,6 +368,10 @@ class VerifyingCall extends ServerInterceptingCall {
   private readAhead = false;
   private handlerCancelled = false;
   private telemetry: CallTelemetry | undefined;
+  /** Set once the header verified, for a method that signs its responses (§13). */
+  private responses: ResponseSigner | undefined;
+  /** The covered response headers, as sent (§13.2); only when names are covered. */
+  private sentHeaders: Metadata | undefined;
 
   constructor(
     private readonly inner: ServerInterceptingCallInterface,
@@ -352,7 +406,52 @@ class VerifyingCall extends ServerInterceptingCall {
 
   override sendStatus(status: StatusObject): void {
     this.statusSent = true;
-    this.inner.sendStatus(status);
+    this.inner.sendStatus(this.signed(status));
+  }
+
+  /**
+   * A signing call serializes the message itself, so that the tag covers exactly the bytes
+   * grpc-js sends: the method's wrapped serializer passes them through (§13.1).
+   */
+  override sendMessage(message: unknown, callback: () => void): void {
+    const responses = this.responses;
+    if (!responses) return super.sendMessage(message, callback);
+    let tagged: Buffer;
+    try {
+      tagged = responses.tag(this.method!.signResponses!(message));
+    } catch {
+      // What grpc-js sends when a serializer throws (its own status would go unsigned).
+      return this.sendStatus({ code: Status.INTERNAL, details: 'Error serializing response', metadata: new Metadata() });
+    }
+    super.sendMessage(new SignedResponse(tagged), callback);
+  }
+
+  override sendMetadata(metadata: Metadata): void {
+    if (this.responses && this.server.coveredNames.length > 0) this.sentHeaders = metadata.clone();
+    super.sendMetadata(metadata);
+  }
+
+  /**
+   * The status with the end MAC in its trailers (§13.2), for a call whose response is signed.
+   * A status that cannot be signed (a code outside 0..2^32-1) goes as it is: the client refuses it.
+   */
+  private signed(status: StatusObject): StatusObject {
+    const responses = this.responses;
+    if (!responses) return status;
+    try {
+      const trailers = status.metadata ? status.metadata.clone() : new Metadata();
+      const names = this.server.coveredNames;
+      const headers = this.sentHeaders;
+      const end = responses.end({ code: status.code, details: String(status.details) }, names, {
+        headers: (name) => headers?.get(name) ?? [],
+        trailers: (name) => trailers.get(name),
+      });
+      trailers.set(RESPONSE_KEY, end);
+      return { ...status, metadata: trailers };
+    } catch (err) {
+      this.server.reportOnce('sign-status', 'a response status could not be signed', err);
+      return status;
+    }
   }
 
   private onMetadata(md: Metadata): void {
@@ -384,6 +483,9 @@ class VerifyingCall extends ServerInterceptingCall {
     if (this.done) return;
     if (!verdict.ok) return this.refuse(verdict.reason, verdict);
     this.header = verdict.header;
+    // The nonce was accepted: this is the one delivery of the request that can run, so what
+    // the server answers from here on, refusals included, is signed (§13.3).
+    if (this.method!.signResponses) this.responses = verdict.header.responseSigner();
     if (this.method!.singleMessage) {
       if (this.pending) this.releaseSingle(this.pending);
     } else {
@@ -456,7 +558,7 @@ class VerifyingCall extends ServerInterceptingCall {
     const md = this.metadata!;
     const claims = this.header!.claims;
     // An allow that cannot be audited is refused (spec §8).
-    if (!this.server.record(this.path, claims, undefined, () => this.inner.getPeer(), this.telemetry)) {
+    if (!this.server.record(this.path, claims, undefined, () => this.inner.getPeer(), this.telemetry, this.responses !== undefined)) {
       this.refuse('internal_error');
       return false;
     }
@@ -491,10 +593,10 @@ class VerifyingCall extends ServerInterceptingCall {
   private refuse(reason: ReasonCode, refusal: Refusal = refuse(reason), claims = refusal.claims ?? this.header?.claims): void {
     if (this.done) return;
     this.done = true;
-    this.server.record(this.path, claims, refusal, () => this.inner.getPeer(), this.telemetry);
+    this.server.record(this.path, claims, refusal, () => this.inner.getPeer(), this.telemetry, this.responses !== undefined);
     try {
       this.statusSent = true;
-      this.inner.sendStatus(statusFor(refusal));
+      this.inner.sendStatus(this.signed(statusFor(refusal)));
     } catch {
       // the call is gone already
     }

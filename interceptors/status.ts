@@ -10,6 +10,8 @@ const CODES: Readonly<Record<RefusalKind, Status>> = {
   unavailable: Status.UNAVAILABLE,
   cancelled: Status.CANCELLED,
   internal: Status.INTERNAL,
+  // Only ever a client's own status: a response that did not verify (spec §13.4).
+  data_loss: Status.DATA_LOSS,
 };
 
 export function statusFor(refusal: Refusal): StatusObject {

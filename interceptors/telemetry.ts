@@ -228,11 +228,11 @@ export class CallTelemetry {
  * one row per decision by storing only spans that carry it. Nothing is built unless a span
  * records (without an SDK this is one lookup); never throws.
  */
-export function annotateActiveSpan(method: string, claims: Claims): void {
+export function annotateActiveSpan(method: string, claims: Claims, signedResponse = false): void {
   try {
     const span = trace.getActiveSpan();
     if (!span?.isRecording()) return;
-    const attributes = auditAttributes({ decision: 'allow', reason: undefined, method, claims, public: false, timeMs: 0, peer: undefined });
+    const attributes = auditAttributes({ decision: 'allow', reason: undefined, method, claims, public: false, timeMs: 0, peer: undefined, signedResponse });
     delete attributes[ATTR.decision];
     delete attributes[ATTR.reason];
     span.setAttributes(attributes as Attributes);

@@ -11,6 +11,8 @@ export const LABELS = {
   streamTag: label('reqauth/v1 stream tag'),
   macaroonPossession: label('reqauth/v1 macaroon possession'),
   macaroonProof: label('reqauth/v1 macaroon proof'),
+  responseTag: label('reqauth/v1 response tag'),
+  responseEnd: label('reqauth/v1 response end'),
 } as const;
 
 function label(text: string): Buffer {

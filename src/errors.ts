@@ -3,7 +3,7 @@
 // message never carries the reason.
 
 /** Which class of refusal a reason belongs to; bindings map it to a transport status. */
-export type RefusalKind = 'unauthenticated' | 'permission_denied' | 'invalid_argument' | 'unavailable' | 'cancelled' | 'internal';
+export type RefusalKind = 'unauthenticated' | 'permission_denied' | 'invalid_argument' | 'unavailable' | 'cancelled' | 'internal' | 'data_loss';
 
 /** Every reason code, with the kind of refusal it is (which decides the client's status). */
 export const REASONS = {
@@ -78,6 +78,17 @@ export const REASONS = {
   interceptor_missing: 'internal',
   // The server's configuration is broken (a policy rule names a service never added).
   misconfigured: 'internal',
+  // Responses (spec §13), refused by a client that requires signed responses: it fails the
+  // call locally with DATA_LOSS, never handing the application what did not verify. A
+  // server never sends these.
+  missing_response_tag: 'data_loss',
+  bad_response_tag: 'data_loss',
+  missing_response_end: 'data_loss',
+  malformed_response_end: 'data_loss',
+  bad_response_end: 'data_loss',
+  response_truncated: 'data_loss',
+  // A response message that verified but does not decode: as grpc-js fails such a call.
+  malformed_response: 'internal',
 } as const satisfies Record<string, RefusalKind>;
 
 /** A stable reason code: safe to log, index and alert on; never shown to the client. */
@@ -97,6 +108,7 @@ export const CLIENT_MESSAGES: Readonly<Record<RefusalKind, string>> = {
   unavailable: 'service unavailable',
   cancelled: 'call cancelled',
   internal: 'internal error',
+  data_loss: 'response authentication failed',
 };
 
 /** A refusal as a value: the reason and, for clock errors, the server's time. */

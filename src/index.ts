@@ -14,6 +14,7 @@ export * from './replay/redis';
 export * from './policy';
 export * from './descriptor-set';
 export * from './wire/stream-tag';
+export * from './wire/response-tag';
 export * from './signer';
 export * from './verifier';
 export * from './audit/event';

@@ -11,6 +11,11 @@ export interface AccessRule {
   readonly roles?: readonly string[];
   /** Any of these authenticated principals, whatever its roles. */
   readonly principals?: readonly string[];
+  /**
+   * The server signs this method's responses (spec §13): each response message and the
+   * call's end. Not with `public` (a public call has no key to sign with).
+   */
+  readonly signResponses?: boolean;
 }
 
 /** What the policy needs to know about an authenticated caller. */
@@ -47,6 +52,7 @@ export interface PolicyCheckOptions {
 
 interface CompiledRule {
   readonly public: boolean;
+  readonly signResponses: boolean;
   readonly roles: ReadonlySet<string>;
   readonly principals: ReadonlySet<string>;
 }
@@ -118,6 +124,11 @@ export class Policy {
 
   isPublic(method: string): boolean {
     return this.ruleFor(method)?.public === true;
+  }
+
+  /** Whether the server signs this method's responses (spec §13). */
+  signsResponses(method: string): boolean {
+    return this.ruleFor(method)?.signResponses === true;
   }
 
   /** Authorization of an authenticated caller. */
@@ -199,7 +210,26 @@ function accessFromOption(path: string, option: unknown): AccessRule {
     if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) throw new ReqauthConfigError(`${path}: ${name} must be strings`);
     return v as string[];
   };
-  return { public: rec['public'] === true, roles: list('roles'), principals: list('principals') };
+  return { public: rec['public'] === true, roles: list('roles'), principals: list('principals'), signResponses: signResponsesOf(rec) };
+}
+
+/** proto-loader keeps option field names as declared (`sign_responses`); accept the camelCase form too. */
+function signResponsesOf(option: Readonly<Record<string, unknown>>): boolean {
+  return option['sign_responses'] === true || option['signResponses'] === true;
+}
+
+/**
+ * The method paths of a service definition whose `(reqauth.v1.access)` option says
+ * `sign_responses: true`: for a client's `requireSignedResponses`, so that client and server
+ * read which responses are signed from the same .proto.
+ */
+export function signedResponseMethods(definition: Readonly<Record<string, MethodWithOptions>>): string[] {
+  const paths: string[] = [];
+  for (const method of Object.values(definition)) {
+    const option = method.options?.[ACCESS_OPTION];
+    if (typeof option === 'object' && option !== null && signResponsesOf(option as Record<string, unknown>)) paths.push(method.path);
+  }
+  return paths;
 }
 
 function checkPath(path: string): string {
@@ -213,7 +243,10 @@ function compile(path: string, rule: AccessRule): CompiledRule {
   if (rule.public && (roles.size > 0 || principals.size > 0)) {
     throw new ReqauthConfigError(`${path}: a public method cannot also list roles or principals`);
   }
-  return { public: rule.public === true, roles, principals };
+  if (rule.public && rule.signResponses) {
+    throw new ReqauthConfigError(`${path}: a public method cannot sign its responses (a public call has no key to sign with)`);
+  }
+  return { public: rule.public === true, signResponses: rule.signResponses === true, roles, principals };
 }
 
 /** `/pkg.Service/Method` -> `pkg.Service`. */

@@ -4,6 +4,7 @@ import { ClientCredential } from './keys/credential';
 import { LABELS, MAC_BYTES, MacKey, NonceSource, sha256 } from './crypto';
 import { Envelope, ENVELOPE_VERSION, encodeEnvelope } from './wire/envelope';
 import { StreamSigner } from './wire/stream-tag';
+import { ResponseVerifier } from './wire/response-tag';
 import { encodeMacaroonCredential, MacaroonPresentation, possessionKey, possessionProof } from './macaroon/credential';
 
 export interface SignedHeader {
@@ -88,6 +89,20 @@ export class RequestSigner {
   signStream(method: string, options: SignOptions = {}): { header: SignedHeader; tagger: StreamSigner } {
     const { header, key } = this.signWithKey(method, undefined, options);
     return { header, tagger: new StreamSigner(key, header.mac) };
+  }
+
+  /**
+   * Signs a call whose responses the caller will verify (spec §13): the header, the tagger of
+   * its request messages when it is a request stream (`body` undefined), and the verifier of
+   * its responses, keyed like the call (the possession key with a macaroon, §11.2).
+   */
+  signWithResponses(
+    method: string,
+    body: Uint8Array | undefined,
+    options: SignOptions = {},
+  ): { header: SignedHeader; tagger: StreamSigner | undefined; responses: ResponseVerifier } {
+    const { header, key } = this.signWithKey(method, body, options);
+    return { header, tagger: body === undefined ? new StreamSigner(key, header.mac) : undefined, responses: new ResponseVerifier(key, header.mac) };
   }
 
   private signWithKey(method: string, body: Uint8Array | undefined, options: SignOptions): { header: SignedHeader; key: MacKey } {

@@ -12,6 +12,7 @@ import { Policy } from './policy';
 import { MemoryReplayStore } from './replay/memory';
 import { ReplayStore, ReplayVerdict } from './replay/store';
 import { StreamVerifier } from './wire/stream-tag';
+import { ResponseSigner } from './wire/response-tag';
 
 /** What a handler may rely on once a request is verified. */
 export interface Claims {
@@ -92,6 +93,15 @@ export class VerifiedHeader {
   /** For a request stream: the verifier of its tagged messages. */
   streamVerifier(): StreamVerifier {
     return new StreamVerifier(this.callKey, this.mac);
+  }
+
+  /**
+   * The signer of this call's response (spec §13), under the call key and chained from the
+   * request MAC. Sign only the response of a call whose nonce the replay store accepted as
+   * fresh (every header this verifier passes): §13.3 says why.
+   */
+  responseSigner(): ResponseSigner {
+    return new ResponseSigner(this.callKey, this.mac);
   }
 }
 

@@ -33,6 +33,9 @@ describe('npm run demo', function () {
     expect(r.stdout).to.match(/deny\s+replayed_nonce\s+frontend\s+-\s+LedgerService\/Transfer\n/);
     expect(r.stdout).to.match(/allow\s+-\s+frontend\s+alice\s/);
     expect(r.stdout).to.match(/deny\s+caveat_failed\s+frontend\s+alice\s/);
+    // Signed responses (spec §13): the client catches a tampered response itself.
+    expect(r.stdout).to.match(/as expected\s+honest balance, signed and verified\s+OK\s+response verified/);
+    expect(r.stdout).to.match(/as expected\s+response: balance rewritten.*DATA_LOSS\s+response refused bad_response_tag/);
     for (const line of r.stdout.split('\n')) expect(line.length, line).to.be.at.most(120);
     // --keep DIR: the keys and the audit store stay, and the printed next commands work.
     for (const f of ['root.json', 'service.json', 'frontend.json', 'reporting.json', 'macaroons.json', 'audit.db']) expect(existsSync(path.join(kept, f)), f).to.equal(true);

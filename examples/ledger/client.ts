@@ -6,7 +6,7 @@ import * as grpc from '@grpc/grpc-js';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { onBehalfOf, reqauthClientOptions } from '../../interceptors';
-import { parseCredential } from '../../src';
+import { parseCredential, signedResponseMethods } from '../../src';
 import { LedgerService, LedgerServiceClient } from './definition';
 
 export interface CallOutcome {
@@ -87,7 +87,9 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const credential = parseCredential(readFileSync(values.credentials, 'utf8'));
-  const client = new LedgerService(values.target, grpc.credentials.createInsecure(), reqauthClientOptions({ credential })) as LedgerServiceClient;
+  // Responses the .proto says are signed (sign_responses) must verify, or the call fails.
+  const requireSignedResponses = signedResponseMethods(LedgerService.service);
+  const client = new LedgerService(values.target, grpc.credentials.createInsecure(), reqauthClientOptions({ credential, requireSignedResponses })) as LedgerServiceClient;
   const outcomes = await tour(client, values['on-behalf-of']);
   client.close();
   for (const o of outcomes) {

@@ -27,6 +27,14 @@ export const ATTR = {
   decision: 'reqauth.decision',
   reason: 'reqauth.reason',
   method: 'reqauth.method',
+  /**
+   * The response (spec §13): `signed` on the server's spans; on the client's span `verified`,
+   * `refused` (the client failed the call) or `unverified` (an unsigned status the client
+   * passed on because it asserts no outcome: cancelled, deadline exceeded, unavailable).
+   */
+  response: 'reqauth.response',
+  /** Why a client refused a response, or left it unverified: a stable code (§8). */
+  responseReason: 'reqauth.response_reason',
 } as const;
 
 export type AuditAttributeValue = string | number | boolean | string[];
@@ -45,6 +53,7 @@ export function auditAttributes(event: AuditEvent): Record<string, AuditAttribut
     [ATTR.decision]: event.decision,
   };
   if (event.reason) attrs[ATTR.reason] = event.reason;
+  if (event.signedResponse) attrs[ATTR.response] = 'signed';
   const c = event.claims;
   if (!c) return attrs;
   attrs[ATTR.principal] = c.principal;

@@ -12,3 +12,8 @@ export const SERVER_TIME_KEY = 'reqauth-server-time';
  * interceptor moves it into the envelope's `on_behalf_of` and removes it from the metadata.
  */
 export const ON_BEHALF_OF_KEY = 'reqauth-on-behalf-of';
+/**
+ * Trailing metadata of a signed response (docs/spec.md §13.2): the response count, the
+ * covered metadata names and the MAC over the call's end. Exactly one on a signed response.
+ */
+export const RESPONSE_KEY = 'reqauth-response-bin';

@@ -14,12 +14,49 @@ export const TRAILER_BYTES = TRAILER_KEY.length + 1 + PAYLOAD_BYTES; // 39
 export const FLAG_MESSAGE = 0x00;
 export const FLAG_END = 0x01;
 
-/** The input of message `seq`'s tag, after the key: label || header MAC || u64be(seq) || u8(flags) || body. */
-function tagInput(headerMac: Uint8Array, seq: number, flags: number, body: Uint8Array): Uint8Array[] {
-  const position = Buffer.allocUnsafe(9);
-  position.writeBigUInt64BE(BigInt(seq), 0);
-  position[8] = flags;
-  return [LABELS.streamTag, headerMac, position, body];
+/**
+ * The input of message `seq`'s tag, after the key: label || header MAC || u64be(seq) ||
+ * u8(flags) || body. Response tags (spec §13.1) use the same input under their own label.
+ */
+function tagInput(label: Uint8Array, headerMac: Uint8Array, seq: number, flags: number, body: Uint8Array): Uint8Array[] {
+  // Scratch space, not a Buffer and a BigInt per message: the MAC consumes its input at once.
+  POSITION.writeUInt32BE(Math.floor(seq / 0x100000000), 0);
+  POSITION.writeUInt32BE(seq >>> 0, 4);
+  POSITION[8] = flags;
+  return [label, headerMac, POSITION, body];
+}
+
+/** u64be(seq) || u8(flags); seq stays below 2^53 (a JavaScript counter). */
+const POSITION = Buffer.alloc(9);
+
+/**
+ * @internal `body || trailer`: the trailer holds `flags` and the tag of message `seq` under
+ * `label` (stream tags, §5.2; response tags, §13.1). One copy of the body.
+ */
+export function appendTrailer(key: MacKey, label: Uint8Array, headerMac: Uint8Array, seq: number, flags: number, body: Uint8Array): Buffer {
+  const out = Buffer.allocUnsafe(body.length + TRAILER_BYTES);
+  out.set(body, 0);
+  let at = body.length;
+  out.set(TRAILER_KEY, at);
+  at += TRAILER_KEY.length;
+  out[at++] = PAYLOAD_BYTES;
+  out[at++] = flags;
+  key.writeMac(out.subarray(at), ...tagInput(label, headerMac, seq, flags, body));
+  return out;
+}
+
+/** @internal A framed message split at its trailer, or undefined when it has none. */
+export function splitTrailer(framed: Buffer): { readonly body: Buffer; readonly flags: number; readonly tag: Buffer } | undefined {
+  const at = framed.length - TRAILER_BYTES;
+  if (at < 0 || !TRAILER_KEY.equals(framed.subarray(at, at + TRAILER_KEY.length)) || framed[at + TRAILER_KEY.length] !== PAYLOAD_BYTES) {
+    return undefined;
+  }
+  return { body: framed.subarray(0, at), flags: framed[at + TRAILER_KEY.length + 1]!, tag: framed.subarray(at + TRAILER_KEY.length + 2) };
+}
+
+/** @internal Constant-time: is `tag` the tag of message `seq` under `label`? */
+export function verifyTag(key: MacKey, label: Uint8Array, headerMac: Uint8Array, seq: number, flags: number, body: Uint8Array, tag: Uint8Array): boolean {
+  return key.verify(tag, ...tagInput(label, headerMac, seq, flags, body));
 }
 
 /** Client side: appends each message's trailer, counting messages. */
@@ -48,15 +85,7 @@ export class StreamSigner {
   private frame(body: Uint8Array, flags: number): Buffer {
     if (this.ended) throw new Error('stream already ended');
     if (flags === FLAG_END) this.ended = true;
-    const out = Buffer.allocUnsafe(body.length + TRAILER_BYTES);
-    out.set(body, 0);
-    let at = body.length;
-    out.set(TRAILER_KEY, at);
-    at += TRAILER_KEY.length;
-    out[at++] = PAYLOAD_BYTES;
-    out[at++] = flags;
-    out.set(this.principalKey.mac(...tagInput(this.headerMac, this.seq++, flags, body)), at);
-    return out;
+    return appendTrailer(this.principalKey, LABELS.streamTag, this.headerMac, this.seq++, flags, body);
   }
 }
 
@@ -85,17 +114,13 @@ export class StreamVerifier {
 
   open(framed: Buffer): OpenedMessage {
     if (this.ended) return { ok: false, reason: 'message_after_end' };
-    const at = framed.length - TRAILER_BYTES;
-    if (at < 0 || !TRAILER_KEY.equals(framed.subarray(at, at + TRAILER_KEY.length)) || framed[at + TRAILER_KEY.length] !== PAYLOAD_BYTES) {
-      return { ok: false, reason: 'missing_stream_tag' };
-    }
-    const flags = framed[at + TRAILER_KEY.length + 1]!;
-    const tag = framed.subarray(at + TRAILER_KEY.length + 2);
-    const body = framed.subarray(0, at);
+    const split = splitTrailer(framed);
+    if (!split) return { ok: false, reason: 'missing_stream_tag' };
+    const { body, flags, tag } = split;
     if ((flags !== FLAG_MESSAGE && flags !== FLAG_END) || (flags === FLAG_END && body.length !== 0)) {
       return { ok: false, reason: 'bad_stream_tag' };
     }
-    if (!this.principalKey.verify(tag, ...tagInput(this.headerMac, this.seq, flags, body))) {
+    if (!verifyTag(this.principalKey, LABELS.streamTag, this.headerMac, this.seq, flags, body, tag)) {
       return { ok: false, reason: 'bad_stream_tag' };
     }
     this.seq++;

@@ -59,7 +59,7 @@ describe('envelope-v1.json: the file itself', () => {
       macaroonPossession: hex(Buffer.from('reqauth/v1 macaroon possession\u0000', 'ascii')),
       macaroonProof: hex(Buffer.from('reqauth/v1 macaroon proof\u0000', 'ascii')),
     });
-    for (const [name, label] of Object.entries(LABELS)) expect(hex(label), name).to.equal(file.labels_hex[name as keyof typeof LABELS]);
+    for (const [name, recorded] of Object.entries(file.labels_hex)) expect(hex(LABELS[name as keyof typeof LABELS]), name).to.equal(recorded);
   });
 });
 

@@ -8,6 +8,7 @@ import { credentialProperties } from './credential.fuzz';
 import { envelopeProperties } from './envelope.fuzz';
 import { headerProperties } from './header.fuzz';
 import { macaroonProperties } from './macaroon.fuzz';
+import { responseProperties } from './response.fuzz';
 import { streamProperties } from './stream.fuzz';
 import { generatedCases, SEED } from './support';
 
@@ -20,6 +21,7 @@ describe(`fuzzing (fast-check, seed ${SEED})`, () => {
   credentialProperties();
   macaroonProperties();
   streamProperties();
+  responseProperties();
   headerProperties();
 
   // Registered last, so mocha runs it after every suite above.

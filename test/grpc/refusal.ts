@@ -14,6 +14,7 @@ export const STATUS: Readonly<Record<RefusalKind, grpc.status>> = {
   unavailable: grpc.status.UNAVAILABLE, // 14
   cancelled: grpc.status.CANCELLED, // 1
   internal: grpc.status.INTERNAL, // 13
+  data_loss: grpc.status.DATA_LOSS, // 15: a client's own, for a response that did not verify
 };
 
 /** A point in the harness's logs: what happened since. */

@@ -49,6 +49,8 @@ export interface ScenarioCall {
   readonly traceId: string;
   /** The gRPC status code the client saw (0: OK). */
   readonly status: number;
+  /** Calls that require signed responses (spec §13): the verdict expected on the client span, and its reason. */
+  readonly response?: readonly [verdict: string, reason?: string];
 }
 
 export interface ScenarioMetricPoint {
@@ -262,6 +264,52 @@ async function runCalls(): Promise<ScenarioOutput> {
     const spec = { label: 'unary Transfer, unsigned', method: 'Transfer', kind: 'unary', decisions: ['missing_envelope'] } as const;
     const c = h.client(undefined);
     await call(spec, () => settle(unary(c.transfer.bind(c), { transaction: tx('otel-3') })));
+  }
+
+  // ---- signed responses (spec §13): the client's verdict on its span. GetBalance and
+  // ListTransactions sign their responses (the .proto). A tap below reqauth's interceptor sees
+  // each response's exact bytes and its end entry (secrets: never on a span), and may flip a byte.
+  const tap = (flipMessage: boolean): Grpc.Interceptor => (options, nextCall) =>
+    new grpc.InterceptingCall(nextCall(options), {
+      start(metadata, _listener, next) {
+        next(metadata, {
+          onReceiveMessage(message: unknown, nextMessage: (m: unknown) => void) {
+            if (Buffer.isBuffer(message) && message.length >= src.TRAILER_BYTES) {
+              secret('response tag', message.subarray(message.length - src.MAC_BYTES));
+              if (flipMessage) message = Buffer.concat([Buffer.of(message[0]! ^ 0x01), message.subarray(1)]);
+            }
+            nextMessage(message);
+          },
+          onReceiveStatus(status: Grpc.StatusObject, nextStatus: (s: Grpc.StatusObject) => void) {
+            const [end] = status.metadata.get(src.RESPONSE_KEY);
+            if (Buffer.isBuffer(end)) secret('response end MAC', end.subarray(end.length - src.MAC_BYTES));
+            nextStatus(status);
+          },
+        });
+      },
+    });
+  const requiring = (principal: string, roles: string[], flipMessage: boolean) => {
+    const cred = h.credential(principal, roles);
+    secret(`principal key ${principal}`, cred.principalKey);
+    return h.client(cred, { requireSignedResponses: true, interceptors: [tap(flipMessage)] });
+  };
+  {
+    const spec = { label: 'unary GetBalance, signed response verified', method: 'GetBalance', kind: 'unary', principal: 'frontend', roles: ['teller'], decisions: ['allow'], response: ['verified'] } as const;
+    const c = requiring(spec.principal, [...spec.roles], false);
+    await call(spec, () => settle(unary(c.getBalance.bind(c), { account: 'acc-alice' })));
+  }
+  {
+    const spec = {
+      label: 'server-stream ListTransactions, signed response tampered',
+      method: 'ListTransactions',
+      kind: 'server-stream',
+      principal: 'statements',
+      roles: ['auditor'],
+      decisions: ['allow'],
+      response: ['refused', 'bad_response_tag'],
+    } as const;
+    const c = requiring(spec.principal, [...spec.roles], true);
+    await call(spec, async () => (await collect(c.listTransactions({ account: 'acc-alice', limit: 0 }))).error);
   }
 
   // What went over the wire that must never be recorded: each envelope's MAC and nonce, the

@@ -212,6 +212,39 @@ describe('OpenTelemetry: every reqauth decision on a span and in metrics (real S
     });
   });
 
+  describe('signed responses (spec §13): who signed, and what the client made of it', () => {
+    it('a client that requires signed responses records its verdict on its client span', () => {
+      const requiring = out.calls.filter((c) => c.response);
+      expect(requiring.map((c) => c.status), 'verified: OK; tampered: the client\'s own DATA_LOSS').to.deep.equal([0, 15]);
+      for (const c of requiring) {
+        const [verdict, reason] = c.response!;
+        expect(clientSpan(c).attributes[ATTR.response], c.label).to.equal(verdict);
+        expect(clientSpan(c).attributes[ATTR.responseReason], c.label).to.equal(reason);
+      }
+    });
+
+    it('a client that does not require them records nothing', () => {
+      for (const c of out.calls.filter((x) => !x.response)) expect(clientSpan(c).attributes, c.label).to.not.have.property(ATTR.response);
+    });
+
+    it('the server marks the calls whose response it signs: on reqauth\'s span and the handler\'s, for the methods that sign', () => {
+      for (const c of allowed().filter((x) => x.decisions.length === 1)) {
+        const signs = c.method === 'GetBalance' || c.method === 'ListTransactions';
+        const [span] = reqauthSpans(c);
+        const handler = instrumentationServerSpans(c)[0]!;
+        for (const s of [span!, handler]) {
+          if (signs) expect(s.attributes[ATTR.response], `${c.label}: ${s.scope}`).to.equal('signed');
+          else expect(s.attributes, `${c.label}: ${s.scope}`).to.not.have.property(ATTR.response);
+        }
+      }
+      // Refused before the nonce was accepted: not signed (§13.3). After: signed.
+      const early = out.calls.find((x) => x.label === 'server-stream ListTransactions, forged MAC')!;
+      expect(reqauthSpans(early)[0]!.attributes).to.not.have.property(ATTR.response);
+      const late = out.calls.find((x) => x.label === 'unary GetBalance, tampered body')!;
+      expect(reqauthSpans(late)[0]!.attributes[ATTR.response]).to.equal('signed');
+    });
+  });
+
   describe('no secret is ever exported', () => {
     it('collected the secrets the run used and sent: keys, MACs, nonces, stream tags, the macaroon signature', () => {
       const what = out.secrets.map((s) => s.what);

@@ -35,7 +35,13 @@ export interface Harness {
    */
   client(
     credential: ClientCredential | RequestSigner | undefined,
-    options?: Partial<ReqauthClientOptions> & { channel?: grpc.ChannelCredentials; channelOptions?: grpc.ClientOptions; interceptors?: grpc.Interceptor[] },
+    options?: Partial<ReqauthClientOptions> & {
+      channel?: grpc.ChannelCredentials;
+      channelOptions?: grpc.ClientOptions;
+      interceptors?: grpc.Interceptor[];
+      /** Another address than the server's (a proxy in front of it). */
+      target?: string;
+    },
   ): LedgerServiceClient;
   close(): Promise<void>;
 }
@@ -84,9 +90,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     streamEvents,
     credential: (principal, roles, audience = AUDIENCE) => issueCredential(ring, audience, principal, roles),
     client(credential, opts = {}) {
-      const { channel, channelOptions, interceptors, ...clientOpts } = opts;
+      const { channel, channelOptions, interceptors, target: via, ...clientOpts } = opts;
       const reqauth = credential ? reqauthClientOptions({ credential, ...clientOpts }) : {};
-      const c = new LedgerService(target, channel ?? grpc.credentials.createInsecure(), {
+      const c = new LedgerService(via ?? target, channel ?? grpc.credentials.createInsecure(), {
         ...channelOptions,
         ...reqauth,
         ...(interceptors ? { interceptors: [...(reqauth.interceptors ?? []), ...interceptors] } : {}),

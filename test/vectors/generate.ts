@@ -70,7 +70,8 @@ export interface EnvelopeVector {
 export interface EnvelopeVectorFile {
   readonly source: string;
   readonly description: string;
-  readonly labels_hex: Readonly<Record<keyof typeof LABELS, string>>;
+  /** The request side's labels; the response labels are in response-v1.json (spec §13). */
+  readonly labels_hex: Readonly<Record<Exclude<keyof typeof LABELS, 'responseTag' | 'responseEnd'>, string>>;
   readonly vectors: readonly EnvelopeVector[];
 }
 

@@ -14,7 +14,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import descriptor_pb2 as google_dot_protobuf_dot_descriptor__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18reqauth/v1/options.proto\x12\nreqauth.v1\x1a google/protobuf/descriptor.proto\";\n\x06\x41\x63\x63\x65ss\x12\r\n\x05roles\x18\x01 \x03(\t\x12\x12\n\nprincipals\x18\x02 \x03(\t\x12\x0e\n\x06public\x18\x03 \x01(\x08:D\n\x06\x61\x63\x63\x65ss\x12\x1e.google.protobuf.MethodOptions\x18\x88\x94\x03 \x01(\x0b\x32\x12.reqauth.v1.Accessb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18reqauth/v1/options.proto\x12\nreqauth.v1\x1a google/protobuf/descriptor.proto\"S\n\x06\x41\x63\x63\x65ss\x12\r\n\x05roles\x18\x01 \x03(\t\x12\x12\n\nprincipals\x18\x02 \x03(\t\x12\x0e\n\x06public\x18\x03 \x01(\x08\x12\x16\n\x0esign_responses\x18\x04 \x01(\x08:D\n\x06\x61\x63\x63\x65ss\x12\x1e.google.protobuf.MethodOptions\x18\x88\x94\x03 \x01(\x0b\x32\x12.reqauth.v1.Accessb\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'reqauth.v1.options_pb2', globals())
@@ -23,5 +23,5 @@ if _descriptor._USE_C_DESCRIPTORS == False:
 
   DESCRIPTOR._options = None
   _ACCESS._serialized_start=74
-  _ACCESS._serialized_end=133
+  _ACCESS._serialized_end=157
 # @@protoc_insertion_point(module_scope)
