@@ -2,6 +2,7 @@
 import { existsSync } from 'node:fs';
 import type { AuditQuery, AuditRecord } from '../src/audit/store';
 import { CliError, Command, optionalString, UsageError } from './common';
+import { escaped, printableJson } from './printable';
 
 export const audit: Command = {
   name: 'audit',
@@ -68,7 +69,7 @@ export const audit: Command = {
     const rows = readRows(db, query);
     if (values['json'] === true && values['wide'] === true) throw new UsageError('--json and --wide do not combine');
     if (values['json'] === true) {
-      for (const r of rows) io.out(JSON.stringify({ time: new Date(r.timeMs).toISOString(), ...r }));
+      for (const r of rows) io.out(printableJson({ time: new Date(r.timeMs).toISOString(), ...r }));
       return;
     }
     if (rows.length === 0) {
@@ -119,7 +120,7 @@ function readRows(path: string, query: AuditQuery): AuditRecord[] {
 function wideTable(rows: readonly AuditRecord[]): string {
   const headers = ['time', 'decision', 'reason', 'principal', 'user', 'role', 'method', 'trace id'];
   const cells = rows.map((r) =>
-    [new Date(r.timeMs).toISOString(), r.decision, r.reason ?? '-', r.principal ?? '-', r.user ?? '-', r.role ?? '-', r.method, r.traceId ?? '-'].map(printable),
+    [new Date(r.timeMs).toISOString(), r.decision, r.reason ?? '-', r.principal ?? '-', r.user ?? '-', r.role ?? '-', r.method, r.traceId ?? '-'].map(escaped),
   );
   return layout(headers, cells);
 }
@@ -140,7 +141,7 @@ function table(rows: readonly AuditRecord[]): string {
       r.principal ?? '-',
       r.user ?? '-',
       shortMethod(r.method),
-    ].map((c, i) => cut(printable(c), budget[i]!)),
+    ].map((c, i) => cut(escaped(c), budget[i]!)),
   );
   return layout(headers, cells);
 }
@@ -160,12 +161,4 @@ function layout(headers: string[], cells: string[][]): string {
   const widths = headers.map((_, i) => Math.max(...all.map((row) => row[i]!.length)));
   const line = (row: string[]) => row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
   return [line(headers), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n');
-}
-
-/**
- * Values come from requests (the method path of a refused call, the asserted user): escape
- * control characters so a stored value cannot drive the terminal it is printed on.
- */
-function printable(s: string): string {
-  return s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }

@@ -1,6 +1,7 @@
 // reqauth inspect: decode an envelope (the reqauth-envelope-bin value) for a human.
-import { decodeEnvelope, Envelope, MAC_BYTES } from '../src';
+import { decodeEnvelope, decodeMacaroonCredential, Envelope, MAC_BYTES, macaroonIdText } from '../src';
 import { CliError, Command, UsageError } from './common';
+import { printableJson } from './printable';
 
 export const inspect: Command = {
   name: 'inspect',
@@ -12,7 +13,8 @@ export const inspect: Command = {
     '32-byte MAC), or bare envelope bytes, in base64 or base64url (as gRPC tools and logs',
     'print it), with the verifier\'s strict parser, and prints the envelope\'s fields as',
     'JSON. Nothing is verified and the MAC is not printed: no key is needed or used.',
-    'The credential field is shown as its length and kind only.',
+    'The credential field is shown as its length and kind; a macaroon credential also as its',
+    'identifier, presentation and caveat count (its signature is never on the wire).',
     'A malformed envelope exits 1 with its reason code (malformed_envelope,',
     'oversized_envelope, unsupported_version) on stderr.',
   ].join('\n'),
@@ -25,7 +27,7 @@ export const inspect: Command = {
     let decoded = bytes.length > MAC_BYTES ? decodeEnvelope(bytes.subarray(0, bytes.length - MAC_BYTES)) : decodeEnvelope(bytes);
     if (!decoded.ok) decoded = decodeEnvelope(bytes);
     if (!decoded.ok) throw new CliError(decoded.reason);
-    io.out(JSON.stringify(describeEnvelope(decoded.envelope), null, 2));
+    io.out(printableJson(describeEnvelope(decoded.envelope), 2));
   },
 };
 
@@ -52,8 +54,16 @@ function describeEnvelope(env: Envelope): Record<string, unknown> {
     issuedAtMs: env.issuedAtMs,
     issuedAt: Number.isNaN(issued.getTime()) ? null : issued.toISOString(),
     bodyDigest: Buffer.from(env.bodyDigest).toString('hex'),
-    // Reserved for a macaroon or similar; v1 does not verify it, and a bearer token in it
-    // would be a secret, so only its size is shown.
-    credential: { length: env.credential.length, kind: env.credential.length === 0 ? 'none' : 'opaque' },
+    // A macaroon credential (spec §11) never carries its signature, so its identifier and
+    // presentation are safe to show; anything else only by its size.
+    credential: describeCredential(env.credential),
   };
+}
+
+function describeCredential(bytes: Uint8Array): Record<string, unknown> {
+  if (bytes.length === 0) return { length: 0, kind: 'none' };
+  const decoded = decodeMacaroonCredential(bytes);
+  if (!decoded.ok) return { length: bytes.length, kind: 'unknown', reason: decoded.reason };
+  const m = decoded.credential;
+  return { length: bytes.length, kind: 'macaroon', presentation: m.presentation, macaroonId: macaroonIdText(m.root.identifier), caveats: m.root.caveats.length, discharges: m.discharges.length };
 }

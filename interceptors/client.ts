@@ -54,7 +54,8 @@ export interface ReqauthClientOptions {
   credential: ClientCredential | CredentialSource | RequestSigner;
   /**
    * Adopt the server's time from a clock refusal as this client's offset (spec §6.4). Only
-   * over a channel you trust to reach the real server: off by default.
+   * over a channel you trust to reach the real server: off by default. Never on calls that
+   * require signed responses: a clock refusal is never signed.
    */
   trustServerTime?: boolean;
   /**
@@ -237,10 +238,15 @@ abstract class SigningCall {
     }
   }
 
-  /** The listener below the application's: the response check, then the clock, nearest the wire. */
+  /**
+   * The listener below the application's: the response check, or the clock. A call that
+   * requires signed responses never adopts a server time: clock refusals are never signed
+   * (spec §13.3), so the time would come from an unverified status — exactly what an attacker
+   * would forge to have this client date its requests ahead (spec §6.4).
+   */
   protected listener(listener: CallListener): CallListener {
-    const checked = this.responses ? this.responses.listener(listener, this.next) : listener;
-    return this.trustServerTime ? clockListener(this.signer, checked) : checked;
+    if (this.responses) return this.responses.listener(listener, this.next);
+    return this.trustServerTime ? clockListener(this.signer, listener) : listener;
   }
 }
 

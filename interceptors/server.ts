@@ -41,6 +41,7 @@ import {
   checkCoveredNames,
   Claims,
   ENVELOPE_KEY,
+  REQAUTH_METADATA_KEYS,
   HeaderVerdict,
   KeySource,
   Policy,
@@ -331,7 +332,7 @@ class PublicCall extends ServerInterceptingCall {
   override start(down: Downstream): void {
     this.inner.start({
       onReceiveMetadata: (md) => {
-        md.remove(ENVELOPE_KEY);
+        for (const key of REQAUTH_METADATA_KEYS) md.remove(key);
         markPassed(md);
         down.onReceiveMetadata(md);
       },
@@ -562,7 +563,7 @@ class VerifyingCall extends ServerInterceptingCall {
       this.refuse('internal_error');
       return false;
     }
-    md.remove(ENVELOPE_KEY);
+    for (const key of REQAUTH_METADATA_KEYS) md.remove(key);
     attachClaims(md, claims, this.header!.delegated);
     this.released = true;
     this.down!.onReceiveMetadata(md);

@@ -286,7 +286,9 @@ export class RequestVerifier {
       return refuse('macaroon_caveat_refused'); // a checker fault fails closed
     }
     if (!auth.ok) return refuse(auth.reason);
-    if (env.onBehalfOf !== '' && auth.user !== undefined && env.onBehalfOf !== auth.user) return refuse('user_mismatch');
+    // With a macaroon, the user is the macaroon's: an envelope naming another, or naming one
+    // when the macaroon names none, is refused (spec §11.3 step 5).
+    if (env.onBehalfOf !== '' && env.onBehalfOf !== auth.user) return refuse('user_mismatch');
     const chain = auth.chain ?? [];
     if (handoff) {
       const presenters = auth.user !== undefined ? chain.slice(1) : chain;

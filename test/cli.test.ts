@@ -259,7 +259,7 @@ describe('reqauth CLI', function () {
         issuedAtMs: 1_700_000_000_123,
         issuedAt: '2023-11-14T22:13:20.123Z',
         bodyDigest: createHash('sha256').update(BODY).digest('hex'),
-        credential: { length: 12, kind: 'opaque' },
+        credential: { length: 12, kind: 'unknown', reason: 'malformed_credential' },
       });
       expect(r.stdout).to.not.include('opaque token');
     }

@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import * as fc from 'fast-check';
 import { formatAudit as delegationAudit, describeMacaroon } from '../examples/delegation/demo';
 import { formatAudit as ledgerAudit } from '../examples/ledger/server';
-import { printable, printableJson, quoted } from '../examples/printable';
+import { printable, printableJson, quoted } from '../cli/printable';
 import {
   addFirstPartyCaveat,
   addThirdPartyCaveat,
@@ -54,7 +54,7 @@ function oneSafeLine(line: string): void {
 }
 
 describe('example output: request-supplied text is printed escaped', () => {
-  describe('printable, quoted, printableJson (examples/printable.ts)', () => {
+  describe('printable, quoted, printableJson (cli/printable.ts)', () => {
     it('plain tokens print bare; anything else is quoted with every unsafe character escaped', () => {
       for (const bare of ['frontend', '/ledger.v1.LedgerService/Transfer', 'acc-bob', 'svc@example.org', 'k1.2']) expect(printable(bare)).to.equal(bare);
       expect(printable('')).to.equal('""');

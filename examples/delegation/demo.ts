@@ -14,7 +14,7 @@ import { AUDIENCES, METHODS, PRINCIPALS, unary } from './definition';
 import { RunningService, startDelegationExample } from './services';
 import { totp } from './token-service';
 import { DEMO_USERS } from './users';
-import { printable, quoted } from '../printable';
+import { printable, quoted } from '../../cli/printable';
 import { asUser, login, parseToken, payBill, possession } from './web';
 
 /** A service's audit line. Claims and the method path come from requests: printed escaped. */

@@ -25,7 +25,7 @@ import {
   ReplayStore,
   WatchedFile,
 } from '../../src';
-import { printable, printableJson } from '../printable';
+import { printable, printableJson } from '../../cli/printable';
 import { LedgerService } from './definition';
 import { createLedger } from './service';
 

@@ -33,6 +33,10 @@ class Spy(ex.Ledger):
         self.metadata_keys.append([k for k, _ in context.invocation_metadata()])
         return super().Transfer(request, context)
 
+    def Ping(self, request, context):
+        self.metadata_keys.append([k for k, _ in context.invocation_metadata()])
+        return super().Ping(request, context)
+
     def ImportTransactions(self, request_iterator, context):
         self.calls.append("ImportTransactions")
         n = 0
@@ -100,6 +104,22 @@ class Faults(unittest.TestCase):
         self.transfer()
         self.assertIn("x-trace", self.ledger.metadata_keys[0])
         self.assertNotIn(ENVELOPE_KEY, self.ledger.metadata_keys[0])
+
+    def test_no_reqauth_metadata_reaches_any_handler_public_ones_included(self):
+        # §4: a man in the middle's reqauth-on-behalf-of is removed too, and a public
+        # method's handler sees no envelope (and so no MAC) either.
+        self.start()
+        body = pb.TransferRequest(transaction=pb.Transaction(id="t", from_account="acc-alice", to_account="acc-bob", amount=1)).SerializeToString()
+        signer = RequestSigner(issue_credential(ROOT, "ledger", "fd", ("teller",)))
+        md = ((ENVELOPE_KEY, signer.sign(SVC + "Transfer", body).value), ("reqauth-on-behalf-of", "mallory"), ("x-trace", "1"))
+        self.channel.unary_unary(SVC + "Transfer").with_call(body, metadata=md, timeout=5)
+        ping = pb.PingRequest().SerializeToString()
+        md = ((ENVELOPE_KEY, signer.sign(SVC + "Ping", ping).value), ("x-trace", "2"))
+        self.channel.unary_unary(SVC + "Ping").with_call(ping, metadata=md, timeout=5)
+        for keys in self.ledger.metadata_keys:
+            self.assertIn("x-trace", keys)
+            self.assertEqual([k for k in keys if k.startswith("reqauth-")], [])
+        self.assertEqual(len(self.ledger.metadata_keys), 2)
 
     def test_an_undecodable_message_is_invalid_argument(self):
         audit = []

@@ -23,10 +23,20 @@ export function macaroonIdText(identifier: Uint8Array): string {
   return PREFIX + Buffer.from(identifier.buffer, identifier.byteOffset, identifier.length).toString('base64url');
 }
 
-/** The identifier bytes a text form names (the inverse of macaroonIdText); undefined if malformed. */
+/**
+ * The identifier bytes a text form names (the inverse of macaroonIdText), or undefined when
+ * `text` is not the one text form of any identifier. Strict: a printable identifier written as
+ * `base64url:…` is refused, because revocation compares text forms and that alias would match
+ * nothing (a revocation that silently revokes nothing).
+ */
 export function macaroonIdFromText(text: string): Uint8Array | undefined {
-  if (!text.startsWith(PREFIX)) return text.length > 0 ? Buffer.from(text, 'utf8') : undefined;
-  const b64 = text.slice(PREFIX.length);
-  if (!/^[A-Za-z0-9_-]+$/.test(b64)) return undefined;
-  return Buffer.from(b64, 'base64url');
+  let bytes: Uint8Array;
+  if (text.startsWith(PREFIX)) {
+    const b64 = text.slice(PREFIX.length);
+    if (!/^[A-Za-z0-9_-]+$/.test(b64)) return undefined;
+    bytes = Buffer.from(b64, 'base64url');
+  } else {
+    bytes = Buffer.from(text, 'utf8');
+  }
+  return bytes.length > 0 && macaroonIdText(bytes) === text ? bytes : undefined;
 }

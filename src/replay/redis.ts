@@ -422,6 +422,16 @@ function loadRedis(): RedisModule {
   }
 }
 
+/**
+ * What kind of error, never its message (spec §8): a connection error's code (ECONNREFUSED),
+ * a Redis error's leading word (WRONGPASS, OOM, NOSCRIPT), or the error's class.
+ */
+function errorKind(err: Error): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (typeof code === 'string' && /^[A-Z0-9_]+$/.test(code)) return code;
+  return /^[A-Z][A-Z0-9_]+(?=\s|$)/.exec(err.message)?.[0] ?? err.name;
+}
+
 function warn(event: RedisReplayStoreEvent): void {
   if (event.kind === 'recovered') return;
   const text: Record<RedisReplayStoreEvent['kind'], string> = {
@@ -433,6 +443,6 @@ function warn(event: RedisReplayStoreEvent): void {
     'eviction-policy': 'replay store (Redis) maxmemory-policy is not noeviction: evictions will refuse honest requests (never accept a replay)',
     'policy-unknown': 'replay store (Redis): could not read maxmemory-policy (CONFIG not permitted?); set noeviction',
   };
-  const detail = event.kind === 'eviction-policy' ? ` (${event.policy})` : 'error' in event ? `: ${event.error.message}` : '';
+  const detail = event.kind === 'eviction-policy' ? ` (${event.policy})` : 'error' in event ? ` (${errorKind(event.error)})` : '';
   process.emitWarning(text[event.kind] + detail, { type: 'ReqauthReplayStoreWarning', code: `REQAUTH_REPLAY_${event.kind.toUpperCase().replace(/-/g, '_')}` });
 }

@@ -17,3 +17,11 @@ export const ON_BEHALF_OF_KEY = 'reqauth-on-behalf-of';
  * covered metadata names and the MAC over the call's end. Exactly one on a signed response.
  */
 export const RESPONSE_KEY = 'reqauth-response-bin';
+
+/**
+ * Every request metadata key reqauth reads or writes. A server removes them all before a
+ * handler sees the metadata (spec §4): a value a man in the middle added under one of these
+ * names (say `reqauth-on-behalf-of`, which an honest client moves into the envelope) must not
+ * reach a handler that reads it.
+ */
+export const REQAUTH_METADATA_KEYS: readonly string[] = [ENVELOPE_KEY, ON_BEHALF_OF_KEY, SERVER_TIME_KEY, RESPONSE_KEY];

@@ -49,7 +49,7 @@ class MemoryReplayStore:
         if max_entries < 1:
             raise ValueError("max_entries must be at least 1")
         self._max = max_entries
-        self._share = max(1, max_entries_per_principal or max_entries // 4)
+        self._share = max(1, max_entries_per_principal or max_entries)
         self._strict = strict_restart
         self._now = now
         self._floor = 0

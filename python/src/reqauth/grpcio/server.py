@@ -36,6 +36,10 @@ class _Refused(BaseException):
         self.refusal = refusal
 
 
+# Every request metadata key of the spec (§4): none reaches a handler, public ones included.
+_REQAUTH_KEYS = frozenset((ENVELOPE_KEY, "reqauth-on-behalf-of", "reqauth-server-time", "reqauth-response-bin"))
+
+
 class _Context:
     """The handler's view of the call: reqauth's metadata removed (no MAC in a handler's
     logs), the verified claims attached."""
@@ -44,7 +48,7 @@ class _Context:
         self._inner, self.reqauth_claims, self.reqauth_delegated = inner, claims, delegated
 
     def invocation_metadata(self):
-        return tuple(m for m in self._inner.invocation_metadata() if m[0] != ENVELOPE_KEY)
+        return tuple(m for m in self._inner.invocation_metadata() if m[0] not in _REQAUTH_KEYS)
 
     def __getattr__(self, name):
         return getattr(self._inner, name)
@@ -113,7 +117,7 @@ class ReqauthServer:
     # ------------------------------------------------------------------ wrapping
     def wrap(self, handler: grpc.RpcMethodHandler, method: str) -> grpc.RpcMethodHandler:
         if self.policy.is_public(method):
-            return handler  # §7: no request authentication at all
+            return _public(handler)  # §7: no request authentication at all; §4: no reqauth metadata
         decode = handler.request_deserializer or (lambda b: b)
         serialize = handler.response_serializer
 
@@ -190,6 +194,20 @@ class ReqauthServer:
                 refuse_from(context, r)
             return guarded_responses(responses, context)
         return grpc.stream_stream_rpc_method_handler(stream_stream, None, serialize)
+
+
+def _public(handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
+    """A public method's handler, given a context without reqauth's metadata (spec §4)."""
+    def view(context):
+        return _Context(context, None, None)
+
+    if not handler.request_streaming and not handler.response_streaming:
+        return grpc.unary_unary_rpc_method_handler(lambda req, ctx: handler.unary_unary(req, view(ctx)), handler.request_deserializer, handler.response_serializer)
+    if not handler.request_streaming:
+        return grpc.unary_stream_rpc_method_handler(lambda req, ctx: handler.unary_stream(req, view(ctx)), handler.request_deserializer, handler.response_serializer)
+    if not handler.response_streaming:
+        return grpc.stream_unary_rpc_method_handler(lambda it, ctx: handler.stream_unary(it, view(ctx)), handler.request_deserializer, handler.response_serializer)
+    return grpc.stream_stream_rpc_method_handler(lambda it, ctx: handler.stream_stream(it, view(ctx)), handler.request_deserializer, handler.response_serializer)
 
 
 class _Interceptor(grpc.ServerInterceptor):

@@ -1,6 +1,6 @@
-// Request-supplied text made safe to print on one line of a log or a terminal. The examples
-// print claims and method paths, and a principal chooses its on-behalf-of user (and a caller
-// its :path): printed raw, a newline forges a whole log line, an ANSI escape drives the
+// Request-supplied text made safe to print on one line of a log or a terminal. The CLI (audit
+// rows, inspected envelopes) and the examples print claims and method paths, and a principal
+// chooses its on-behalf-of user (and a caller its :path): printed raw, a newline forges a whole log line, an ANSI escape drives the
 // operator's terminal, a bidi override reorders what the operator reads, and a space lets
 // `alice (proven)` pass for a proven user.
 
@@ -30,6 +30,13 @@ export function quoted(text: string): string {
   return `"${text.replace(UNSAFE, escapeChar)}"`;
 }
 
+/** Every unsafe character of `text` escaped (and the backslash), without quotes: for table cells. */
+export function escaped(text: string): string {
+  return text.replace(UNSAFE_UNQUOTED, escapeChar);
+}
+
+const UNSAFE_UNQUOTED = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}\\]/gu;
+
 /** `text` bare when it is a plain token (`frontend`, `/pkg.Svc/Method`), else quoted. */
 export function printable(text: string): string {
   return BARE.test(text) ? text : quoted(text);
@@ -39,6 +46,6 @@ export function printable(text: string): string {
 const UNSAFE_IN_JSON = /[\u007f-\u009f\p{Cf}\u2028\u2029]/gu;
 
 /** JSON.stringify, with C1 controls, format characters and U+2028/2029 escaped too. */
-export function printableJson(value: unknown): string {
-  return JSON.stringify(value).replace(UNSAFE_IN_JSON, escapeChar);
+export function printableJson(value: unknown, indent?: number): string {
+  return JSON.stringify(value, null, indent).replace(UNSAFE_IN_JSON, escapeChar);
 }
