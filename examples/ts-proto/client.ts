@@ -3,10 +3,9 @@
 //
 //   node dist/examples/ts-proto/client.js --target 127.0.0.1:50051 --credentials frontend.json [--on-behalf-of alice]
 import * as grpc from '@grpc/grpc-js';
-import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { onBehalfOf, reqauthClientOptions } from '../../interceptors'; // reqauth: 'reqauth/grpc-js'
-import { ClientCredential, parseCredential } from '../../src'; // reqauth: 'reqauth'
+import { ClientCredential } from '../../src'; // reqauth: 'reqauth'
+import { runCodegenClient } from '../codegen-client-main';
 import { LedgerServiceClient, Transaction } from '../generated/ts-proto/ledger/v1/ledger';
 
 export { LedgerServiceClient };
@@ -50,24 +49,13 @@ export async function tour(client: LedgerServiceClient, user?: string): Promise<
   return out;
 }
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: { target: { type: 'string', default: '127.0.0.1:50051' }, credentials: { type: 'string' }, 'on-behalf-of': { type: 'string' } },
-  });
-  if (!values.credentials) {
-    console.error('usage: node dist/examples/ts-proto/client.js --target HOST:PORT --credentials cred.json [--on-behalf-of USER]');
-    process.exit(2);
-  }
-  const client = ledgerClient(values.target, parseCredential(readFileSync(values.credentials, 'utf8')));
-  const outcomes = await tour(client, values['on-behalf-of']);
-  client.close();
-  for (const [method, status] of Object.entries(outcomes)) console.log(`${method.padEnd(20)} ${grpc.status[status]}`);
-  process.exitCode = Object.values(outcomes).every((s) => s === grpc.status.OK) ? 0 : 1;
-}
-
 if (require.main === module) {
-  main().catch((err) => {
-    console.error(err instanceof Error ? err.message : String(err));
-    process.exit(1);
+  runCodegenClient('ts-proto', async (target, credential, user) => {
+    const client = ledgerClient(target, credential);
+    try {
+      return await tour(client, user);
+    } finally {
+      client.close();
+    }
   });
 }

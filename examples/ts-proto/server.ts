@@ -5,11 +5,10 @@
 //
 //   npm run build && node dist/examples/ts-proto/server.js --port 50051 --keys ledger-service.json
 import * as grpc from '@grpc/grpc-js';
-import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
 import { getClaims, ReqauthServer } from '../../interceptors'; // reqauth: 'reqauth/grpc-js'
-import { AuditHook, KeyringFile, KeySource, policyFromDescriptorSet } from '../../src'; // reqauth: 'reqauth'
+import { AuditHook, KeySource, policyFromDescriptorSet } from '../../src'; // reqauth: 'reqauth'
+import { runCodegenServer } from '../codegen-server-main';
 import { LedgerServiceServer, LedgerServiceService, Transaction } from '../generated/ts-proto/ledger/v1/ledger';
 import { Book, Entry } from '../ledger/book';
 import { REPO_ROOT } from '../ledger/definition';
@@ -89,38 +88,6 @@ export function createLedgerServer(options: { keys: KeySource; descriptorSet: Ui
   return server;
 }
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      port: { type: 'string', default: '50051' },
-      keys: { type: 'string' },
-      audience: { type: 'string', default: 'ledger' },
-      'descriptor-set': { type: 'string', default: DESCRIPTOR_SET },
-    },
-  });
-  if (!values.keys) {
-    console.error('usage: node dist/examples/ts-proto/server.js --port N --keys service.json [--audience A] [--descriptor-set ledger.binpb]');
-    process.exit(2);
-  }
-  const keys = new KeyringFile(values.keys, { audience: values.audience });
-  const server = createLedgerServer({
-    keys,
-    descriptorSet: readFileSync(values['descriptor-set']),
-    handlers: ledgerHandlers(),
-    audit: (e) => console.log(`${e.decision} ${e.method} ${e.claims?.principal ?? '-'}${e.reason ? ` reason=${e.reason}` : ''}`),
-  });
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`127.0.0.1:${values.port}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
-  );
-  console.error(`ledger server (ts-proto) listening on 127.0.0.1:${port}`);
-  const stop = () => server.tryShutdown(() => (keys.close(), process.exit(0)));
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
-}
-
 if (require.main === module) {
-  main().catch((err) => {
-    console.error(err instanceof Error ? err.message : String(err));
-    process.exit(1);
-  });
+  runCodegenServer('ts-proto', DESCRIPTOR_SET, (options) => createLedgerServer({ ...options, handlers: ledgerHandlers() }));
 }
