@@ -4,6 +4,7 @@ The verifier never re-encodes: it MACs the bytes it received (§6.5) and parses 
 rules of §3.2, which leave no room for two parsers to read one envelope differently.
 """
 from __future__ import annotations
+from .varint import encode_varint, read_varint as _read_varint
 
 from dataclasses import dataclass
 from typing import Union
@@ -49,17 +50,6 @@ def canonical_roles(roles) -> tuple[str, ...]:
 
 # ----------------------------------------------------------------------------- encoding
 
-def encode_varint(n: int) -> bytes:
-    if n < 0:
-        raise ValueError("varint: negative")
-    out = bytearray()
-    while n > 0x7F:
-        out.append((n & 0x7F) | 0x80)
-        n >>= 7
-    out.append(n)
-    return bytes(out)
-
-
 def _len_field(number: int, data: bytes) -> bytes:
     return encode_varint(number << 3 | 2) + encode_varint(len(data)) + data
 
@@ -100,23 +90,7 @@ class _Unsupported(Exception):
 
 def read_varint(buf: bytes, i: int) -> tuple[int, int]:
     """A minimal varint of at most 10 bytes whose value fits 64 bits; else _Malformed."""
-    value, shift, start = 0, 0, i
-    while True:
-        if i >= len(buf):
-            raise _Malformed("varint runs past the end")
-        b = buf[i]
-        i += 1
-        value |= (b & 0x7F) << shift
-        if not b & 0x80:
-            break
-        shift += 7
-        if shift >= 70:
-            raise _Malformed("varint longer than 10 bytes")
-    if value >= 1 << 64:
-        raise _Malformed("varint above 2^64-1")
-    if i - start > 1 and buf[i - 1] == 0:
-        raise _Malformed("non-minimal varint")
-    return value, i
+    return _read_varint(buf, i, 64, _Malformed)
 
 
 _STRING_FIELDS = {2: "key_id", 3: "principal", 5: "on_behalf_of", 6: "audience", 7: "method"}

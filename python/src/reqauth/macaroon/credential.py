@@ -1,5 +1,6 @@
 """The envelope's credential field: reqauth.v1.Credential{macaroon} (spec §11, §11.2)."""
 from __future__ import annotations
+from ..varint import encode_varint, read_varint
 
 from dataclasses import dataclass
 from typing import Sequence, Union
@@ -39,23 +40,14 @@ def possession_proof(key: bytes, nonce: bytes) -> bytes:
     return hmac_sha256(key, LABELS.MACAROON_PROOF, nonce)
 
 
-def _varint(n: int) -> bytes:
-    out = bytearray()
-    while n > 0x7F:
-        out.append((n & 0x7F) | 0x80)
-        n >>= 7
-    out.append(n)
-    return bytes(out)
-
-
 def _field(number: int, data: bytes) -> bytes:
-    return bytes([number << 3 | 2]) + _varint(len(data)) + data
+    return bytes([number << 3 | 2]) + encode_varint(len(data)) + data
 
 
 def encode_credential(root_without_signature: Macaroon, discharges: Sequence[Macaroon], presentation: str, proof: bytes) -> bytes:
     inner = _field(1, serialize_v2(replace(root_without_signature, signature=b"\x00" * 32)))
     inner += b"".join(_field(2, serialize_v2(d)) for d in discharges)
-    inner += bytes([3 << 3]) + _varint({POSSESSION: 1, HANDOFF: 2}[presentation])
+    inner += bytes([3 << 3]) + encode_varint({POSSESSION: 1, HANDOFF: 2}[presentation])
     inner += _field(4, proof)
     return _field(1, inner)
 
@@ -67,25 +59,12 @@ def encode_presentation(p: Presentation, principal_key: bytes, nonce: bytes) -> 
 
 
 class _Bad(Exception):
-    pass
+    def __init__(self, reason: str = "") -> None:
+        super().__init__(reason)
 
 
 def _read_varint(buf: bytes, i: int) -> tuple[int, int]:
-    value, shift, start = 0, 0, i
-    while True:
-        if i >= len(buf):
-            raise _Bad()
-        b = buf[i]
-        i += 1
-        value |= (b & 0x7F) << shift
-        if not b & 0x80:
-            break
-        shift += 7
-        if shift >= 35:
-            raise _Bad()
-    if (i - start > 1 and buf[i - 1] == 0) or value >= 1 << 32:
-        raise _Bad()
-    return value, i
+    return read_varint(buf, i, 32, _Bad)
 
 
 def _len_delimited(buf: bytes, i: int) -> tuple[bytes, int]:

@@ -7,6 +7,7 @@ precise reason for every discharge failure (§11.3). pymacaroons gives none of t
 tests use it as an independent implementation to cross-check this one.
 """
 from __future__ import annotations
+from ..varint import encode_varint, read_varint
 
 import base64
 import binascii
@@ -43,30 +44,7 @@ class Macaroon:
 
 
 def _varint(buf: bytes, i: int) -> tuple[int, int]:
-    value, shift, start = 0, 0, i
-    while True:
-        if i >= len(buf):
-            raise MacaroonFormatError("varint runs past the end")
-        b = buf[i]
-        i += 1
-        value |= (b & 0x7F) << shift
-        if not b & 0x80:
-            break
-        shift += 7
-        if shift > 28:
-            raise MacaroonFormatError("varint too long")
-    if i - start > 1 and buf[i - 1] == 0:
-        raise MacaroonFormatError("non-minimal varint")
-    return value, i
-
-
-def _enc_varint(n: int) -> bytes:
-    out = bytearray()
-    while n > 0x7F:
-        out.append((n & 0x7F) | 0x80)
-        n >>= 7
-    out.append(n)
-    return bytes(out)
+    return read_varint(buf, i, 35, MacaroonFormatError)
 
 
 def _section(buf: bytes, i: int, allowed: tuple[int, ...]) -> tuple[dict[int, bytes], int]:
@@ -117,7 +95,7 @@ def parse_v2(buf: bytes) -> Macaroon:
 
 def serialize_v2(m: Macaroon) -> bytes:
     def f(t: int, data: bytes) -> bytes:
-        return bytes([t]) + _enc_varint(len(data)) + data
+        return bytes([t]) + encode_varint(len(data)) + data
 
     out = bytearray(b"\x02")
     if m.location is not None:
