@@ -23,6 +23,8 @@ class LABELS:
     STREAM_TAG = _label("reqauth/v1 stream tag")
     MACAROON_POSSESSION = _label("reqauth/v1 macaroon possession")
     MACAROON_PROOF = _label("reqauth/v1 macaroon proof")
+    RESPONSE_TAG = _label("reqauth/v1 response tag")
+    RESPONSE_END = _label("reqauth/v1 response end")
 
 
 def sha256(data: bytes) -> bytes:
