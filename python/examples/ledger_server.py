@@ -92,11 +92,14 @@ def handlers(impl) -> grpc.GenericRpcHandler:
     return grpc.method_handlers_generic_handler(SERVICE.full_name, table)
 
 
-def serve(keys, audit, port: int = 0, macaroons=None, host: str = "127.0.0.1"):
-    """Starts the ledger behind reqauth; returns (server, port, ledger)."""
-    auth = ReqauthServer(keys=keys, policy=policy_from_descriptors(pb.DESCRIPTOR), audit=audit, macaroons=macaroons)
+def serve(keys, audit, port: int = 0, macaroons=None, host: str = "127.0.0.1", ledger=None, **options):
+    """Starts the ledger behind reqauth; returns (server, port, ledger). GetBalance and
+    ListTransactions sign their responses, as their (reqauth.v1.access) options say; ``options``
+    go to ReqauthServer (``sign_responses=True``, ``covered_metadata=...``)."""
+    auth = ReqauthServer(keys=keys, policy=policy_from_descriptors(pb.DESCRIPTOR), audit=audit, macaroons=macaroons,
+                         **options)
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=8), interceptors=[auth.interceptor])
-    ledger = Ledger()
+    ledger = ledger or Ledger()
     server.add_generic_rpc_handlers((handlers(ledger),))
     bound = server.add_insecure_port(f"{host}:{port}")
     server.start()

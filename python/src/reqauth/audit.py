@@ -14,11 +14,15 @@ class AuditEvent:
     time_ms: int
     reason: Optional[str] = None
     claims: Optional[Claims] = None
+    #: "signed" when the server signs this call's response (§12, §13.3).
+    response: Optional[str] = None
 
     def to_json(self) -> dict:
         out = {"decision": self.decision, "method": self.method, "timeMs": self.time_ms}
         if self.reason:
             out["reason"] = self.reason
+        if self.response:
+            out["response"] = self.response
         if self.claims:
             c = self.claims
             out["claims"] = {"keyId": c.key_id, "principal": c.principal, "roles": list(c.roles),
@@ -29,3 +33,22 @@ class AuditEvent:
 
 
 AuditHook = Callable[[AuditEvent], None]
+
+
+@dataclass(frozen=True)
+class ResponseAuditEvent:
+    """A client's verdict on a response it required to be signed (§12, §13.4): ``verified``,
+    ``refused`` (with the reason) or ``unverified`` (a status its transport makes, passed on)."""
+
+    method: str
+    verdict: str
+    reason: Optional[str] = None
+
+    def to_json(self) -> dict:
+        out = {"method": self.method, "verdict": self.verdict}
+        if self.reason:
+            out["reason"] = self.reason
+        return out
+
+
+ResponseAuditHook = Callable[[ResponseAuditEvent], None]

@@ -18,6 +18,7 @@ class RefusalClass(str, enum.Enum):
     INVALID_ARGUMENT = "invalid_argument"
     UNAVAILABLE = "unavailable"
     INTERNAL = "internal"
+    DATA_LOSS = "data_loss"
 
 
 U, P, I, A, N = (RefusalClass.UNAUTHENTICATED, RefusalClass.PERMISSION_DENIED,
@@ -52,12 +53,21 @@ REASONS: dict[str, RefusalClass] = {
     "internal_error": N,
 }
 
+#: A client's own codes, when it requires signed responses (spec §8, §13.4); no server sends them.
+RESPONSE_REASONS: dict[str, RefusalClass] = {
+    "missing_response_tag": RefusalClass.DATA_LOSS, "bad_response_tag": RefusalClass.DATA_LOSS,
+    "missing_response_end": RefusalClass.DATA_LOSS, "malformed_response_end": RefusalClass.DATA_LOSS,
+    "bad_response_end": RefusalClass.DATA_LOSS, "response_truncated": RefusalClass.DATA_LOSS,
+    "malformed_response": N,
+}
+
 CLIENT_MESSAGES: dict[RefusalClass, str] = {
     U: "request authentication failed",
     P: "permission denied",
     I: "invalid request",
     A: "service unavailable",
     N: "internal error",
+    RefusalClass.DATA_LOSS: "response authentication failed",
 }
 
 

@@ -12,10 +12,14 @@ class AccessRule:
     public: bool = False
     roles: tuple[str, ...] = ()
     principals: tuple[str, ...] = ()
+    #: The server signs the method's responses (§13).
+    sign_responses: bool = False
 
     def __post_init__(self) -> None:
         if self.public and (self.roles or self.principals):
             raise ReqauthConfigError("a public method must not also list roles or principals")
+        if self.public and self.sign_responses:
+            raise ReqauthConfigError("a public method cannot sign its responses: its calls have no key (§13.3)")
 
 
 class Policy:
@@ -45,6 +49,14 @@ class Policy:
     def is_public(self, method: str) -> bool:
         rule = self.rule_for(method)
         return bool(rule and rule.public)
+
+    def signs_responses(self, method: str) -> bool:
+        rule = self.rule_for(method)
+        return bool(rule and rule.sign_responses)
+
+    def methods(self) -> tuple[str, ...]:
+        """The rules' keys: method paths and ``/pkg.Service/*``."""
+        return tuple(self._rules)
 
     def authorize(self, method: str, principal: str, roles: Iterable[str]) -> Optional[str]:
         """None when allowed, else the reason code (§7)."""
@@ -76,5 +88,13 @@ def policy_from_descriptors(*services) -> Policy:
                     continue
                 a = opts.Extensions[options_pb2.access]
                 rules[f"/{svc.full_name}/{m.name}"] = AccessRule(
-                    public=a.public, roles=tuple(a.roles), principals=tuple(a.principals))
+                    public=a.public, roles=tuple(a.roles), principals=tuple(a.principals),
+                    sign_responses=a.sign_responses)
     return Policy(rules)
+
+
+def signed_response_methods(*services) -> frozenset[str]:
+    """The paths of the methods whose ``(reqauth.v1.access)`` option says ``sign_responses``:
+    what a client passes as ``require_signed_responses`` to require exactly those (§13.4)."""
+    policy = policy_from_descriptors(*services)
+    return frozenset(m for m in policy.methods() if policy.signs_responses(m))

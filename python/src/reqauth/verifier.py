@@ -13,6 +13,7 @@ from .errors import Refusal
 from .keys import derive_principal_key
 from .policy import Policy
 from .replay import FRESH, REPLAYED, MemoryReplayStore, ReplayWindow
+from .response import ResponseSigner
 from .stream_tag import StreamVerifier
 
 
@@ -51,6 +52,11 @@ class VerifiedHeader:
 
     def stream_verifier(self) -> StreamVerifier:
         return StreamVerifier(self._key, self._mac)
+
+    def response_signer(self, covered: Sequence[str] = ()) -> ResponseSigner:
+        """Signs this call's response (§13) under its call key, chained from its MAC. Only
+        for a header that passed step 4, replay store included (§13.3)."""
+        return ResponseSigner(self._key, self._mac, covered)
 
 
 Received = Sequence[Union[bytes, str]]

@@ -8,18 +8,24 @@ Generated stubs work unchanged on it:
     stub = ledger_pb2_grpc.LedgerServiceStub(channel)
     with acting_for("alice", macaroon=presentation):   # optional, per call
         stub.Transfer(request)
+
+With ``require_signed_responses`` (True, or method paths such as
+``signed_response_methods(ledger_pb2.DESCRIPTOR)``), those calls' responses must be signed
+(spec §13.4): see ``responses.py``.
 """
 from __future__ import annotations
 
 import contextlib
 import contextvars
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any, Collection, Iterator, Optional, Union
 
 import grpc
 
+from ..audit import ResponseAuditHook
 from ..keyring import ClientCredential
 from ..signer import ENVELOPE_KEY, RequestSigner
+from .responses import ResponseCheck, VerifiedFuture, VerifiedStream, blocking_unary
 
 
 @dataclass(frozen=True)
@@ -51,18 +57,24 @@ def _with_header(metadata, value: bytes):
 
 
 class _Signing:
-    def __init__(self, signer: RequestSigner, inner: grpc.Channel, method: str, serialize, deserialize, kwargs) -> None:
+    """One method's calls: signed; with ``check`` set (a function of the call's header), their
+    responses verified before the application gets them."""
+
+    def __init__(self, signer: RequestSigner, inner: grpc.Channel, method: str, serialize, deserialize, kwargs,
+                 check=None) -> None:
         self._signer, self._method = signer, method
         self._serialize = serialize or _identity
-        self._inner_callable = None
-        self._make = lambda factory: factory(method, request_serializer=None, response_deserializer=deserialize, **kwargs)
+        self._check = check
+        # A verifying call takes the raw bytes from grpcio and decodes them itself, once verified.
+        wire_deserialize = None if check else deserialize
+        self._make = lambda factory: factory(method, request_serializer=None, response_deserializer=wire_deserialize, **kwargs)
         self._inner_channel = inner
 
     def _single(self, request, metadata):
         body = self._serialize(request)
         o = _options.get()
         header = self._signer.sign(self._method, body, o.on_behalf_of, o.macaroon)
-        return body, _with_header(metadata, header.value)
+        return body, _with_header(metadata, header.value), header
 
     def _stream(self, requests: Iterator, metadata):
         o = _options.get()
@@ -74,73 +86,124 @@ class _Signing:
                 yield tagger.tag_message(serialize(r))
             yield tagger.end_marker()
 
-        return frames(), _with_header(metadata, header.value)
+        return frames(), _with_header(metadata, header.value), header
 
 
-class _UnaryUnary(_Signing, grpc.UnaryUnaryMultiCallable):
-    def _call(self):
-        return self._make(self._inner_channel.unary_unary)
+class _OneResponse(_Signing):
+    """Unary and client-streaming calls: one response message."""
+
+    def _invoke(self, prepared, timeout, credentials, wait_for_ready, compression, how):
+        arg, md, header = prepared
+        inner = self._make(self._factory)
+        args = (arg, timeout, md, credentials, wait_for_ready, compression)
+        if self._check is None:
+            return (getattr(inner, how) if how else inner)(*args)
+        check = self._check(header)
+        if how == "future":
+            return VerifiedFuture(check, inner.future(*args))
+        message, ended = blocking_unary(check, lambda: inner.with_call(*args))
+        return (message, ended) if how == "with_call" else message
+
+
+class _UnaryUnary(_OneResponse, grpc.UnaryUnaryMultiCallable):
+    @property
+    def _factory(self):
+        return self._inner_channel.unary_unary
 
     def __call__(self, request, timeout=None, metadata=None, credentials=None, wait_for_ready=None, compression=None):
-        body, md = self._single(request, metadata)
-        return self._call()(body, timeout, md, credentials, wait_for_ready, compression)
+        return self._invoke(self._single(request, metadata), timeout, credentials, wait_for_ready, compression, None)
 
     def with_call(self, request, timeout=None, metadata=None, credentials=None, wait_for_ready=None, compression=None):
-        body, md = self._single(request, metadata)
-        return self._call().with_call(body, timeout, md, credentials, wait_for_ready, compression)
+        return self._invoke(self._single(request, metadata), timeout, credentials, wait_for_ready, compression, "with_call")
 
     def future(self, request, timeout=None, metadata=None, credentials=None, wait_for_ready=None, compression=None):
-        body, md = self._single(request, metadata)
-        return self._call().future(body, timeout, md, credentials, wait_for_ready, compression)
+        return self._invoke(self._single(request, metadata), timeout, credentials, wait_for_ready, compression, "future")
 
 
-class _UnaryStream(_Signing, grpc.UnaryStreamMultiCallable):
-    def __call__(self, request, timeout=None, metadata=None, credentials=None, wait_for_ready=None, compression=None):
-        body, md = self._single(request, metadata)
-        return self._make(self._inner_channel.unary_stream)(body, timeout, md, credentials, wait_for_ready, compression)
-
-
-class _StreamUnary(_Signing, grpc.StreamUnaryMultiCallable):
-    def _call(self):
-        return self._make(self._inner_channel.stream_unary)
+class _StreamUnary(_OneResponse, grpc.StreamUnaryMultiCallable):
+    @property
+    def _factory(self):
+        return self._inner_channel.stream_unary
 
     def __call__(self, request_iterator, timeout=None, metadata=None, credentials=None, wait_for_ready=None, compression=None):
-        frames, md = self._stream(request_iterator, metadata)
-        return self._call()(frames, timeout, md, credentials, wait_for_ready, compression)
+        return self._invoke(self._stream(request_iterator, metadata), timeout, credentials, wait_for_ready, compression, None)
 
     def with_call(self, request_iterator, timeout=None, metadata=None, credentials=None, wait_for_ready=None, compression=None):
-        frames, md = self._stream(request_iterator, metadata)
-        return self._call().with_call(frames, timeout, md, credentials, wait_for_ready, compression)
+        return self._invoke(self._stream(request_iterator, metadata), timeout, credentials, wait_for_ready, compression, "with_call")
 
     def future(self, request_iterator, timeout=None, metadata=None, credentials=None, wait_for_ready=None, compression=None):
-        frames, md = self._stream(request_iterator, metadata)
-        return self._call().future(frames, timeout, md, credentials, wait_for_ready, compression)
+        return self._invoke(self._stream(request_iterator, metadata), timeout, credentials, wait_for_ready, compression, "future")
 
 
-class _StreamStream(_Signing, grpc.StreamStreamMultiCallable):
+class _ResponseStream(_Signing):
+    def _invoke(self, prepared, timeout, credentials, wait_for_ready, compression):
+        arg, md, header = prepared
+        call = self._make(self._factory)(arg, timeout, md, credentials, wait_for_ready, compression)
+        return call if self._check is None else VerifiedStream(self._check(header), call)
+
+
+class _UnaryStream(_ResponseStream, grpc.UnaryStreamMultiCallable):
+    @property
+    def _factory(self):
+        return self._inner_channel.unary_stream
+
+    def __call__(self, request, timeout=None, metadata=None, credentials=None, wait_for_ready=None, compression=None):
+        return self._invoke(self._single(request, metadata), timeout, credentials, wait_for_ready, compression)
+
+
+class _StreamStream(_ResponseStream, grpc.StreamStreamMultiCallable):
+    @property
+    def _factory(self):
+        return self._inner_channel.stream_stream
+
     def __call__(self, request_iterator, timeout=None, metadata=None, credentials=None, wait_for_ready=None, compression=None):
-        frames, md = self._stream(request_iterator, metadata)
-        return self._make(self._inner_channel.stream_stream)(frames, timeout, md, credentials, wait_for_ready, compression)
+        return self._invoke(self._stream(request_iterator, metadata), timeout, credentials, wait_for_ready, compression)
 
 
 class ReqauthChannel(grpc.Channel):
-    """Wraps a channel; every call made through it is signed with ``credential``."""
+    """Wraps a channel; every call made through it is signed with ``credential``.
 
-    def __init__(self, inner: grpc.Channel, credential: ClientCredential | RequestSigner) -> None:
+    ``require_signed_responses``: True for every call, or the method paths (``/pkg.Service/M``
+    or ``/pkg.Service/*``) whose responses must be signed (§13.4); off by default.
+    ``response_audit`` gets each such call's verdict (``verified``, ``refused`` with the
+    reason, ``unverified``), never anything secret."""
+
+    def __init__(self, inner: grpc.Channel, credential: ClientCredential | RequestSigner,
+                 require_signed_responses: Union[bool, Collection[str]] = False,
+                 response_audit: Optional[ResponseAuditHook] = None) -> None:
         self._inner = inner
         self.signer = credential if isinstance(credential, RequestSigner) else RequestSigner(credential)
+        if isinstance(require_signed_responses, str):
+            raise TypeError("require_signed_responses: True, or a collection of method paths")
+        self._require = require_signed_responses if isinstance(require_signed_responses, bool) \
+            else frozenset(require_signed_responses)
+        self._response_audit = response_audit
+
+    def requires_signed_responses(self, method: str) -> bool:
+        if isinstance(self._require, bool):
+            return self._require
+        return method in self._require or (method.count("/") == 2 and method[: method.rindex("/")] + "/*" in self._require)
+
+    def _check_for(self, method: str, deserialize):
+        if not self.requires_signed_responses(method):
+            return None
+        return lambda header: ResponseCheck(header, method, deserialize, self._response_audit)
+
+    def _callable(self, cls, method, request_serializer, response_deserializer, kwargs):
+        return cls(self.signer, self._inner, method, request_serializer, response_deserializer, kwargs,
+                   self._check_for(method, response_deserializer))
 
     def unary_unary(self, method, request_serializer=None, response_deserializer=None, **kwargs):
-        return _UnaryUnary(self.signer, self._inner, method, request_serializer, response_deserializer, kwargs)
+        return self._callable(_UnaryUnary, method, request_serializer, response_deserializer, kwargs)
 
     def unary_stream(self, method, request_serializer=None, response_deserializer=None, **kwargs):
-        return _UnaryStream(self.signer, self._inner, method, request_serializer, response_deserializer, kwargs)
+        return self._callable(_UnaryStream, method, request_serializer, response_deserializer, kwargs)
 
     def stream_unary(self, method, request_serializer=None, response_deserializer=None, **kwargs):
-        return _StreamUnary(self.signer, self._inner, method, request_serializer, response_deserializer, kwargs)
+        return self._callable(_StreamUnary, method, request_serializer, response_deserializer, kwargs)
 
     def stream_stream(self, method, request_serializer=None, response_deserializer=None, **kwargs):
-        return _StreamStream(self.signer, self._inner, method, request_serializer, response_deserializer, kwargs)
+        return self._callable(_StreamStream, method, request_serializer, response_deserializer, kwargs)
 
     def subscribe(self, callback, try_to_connect=False):
         self._inner.subscribe(callback, try_to_connect)
@@ -159,5 +222,6 @@ class ReqauthChannel(grpc.Channel):
         return False
 
 
-def reqauth_channel(inner: grpc.Channel, credential) -> ReqauthChannel:
-    return ReqauthChannel(inner, credential)
+def reqauth_channel(inner: grpc.Channel, credential, require_signed_responses: Union[bool, Collection[str]] = False,
+                    response_audit: Optional[ResponseAuditHook] = None) -> ReqauthChannel:
+    return ReqauthChannel(inner, credential, require_signed_responses, response_audit)
