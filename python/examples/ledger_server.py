@@ -1,7 +1,10 @@
 """The example ledger as a Python service behind reqauth (the same service as examples/ledger).
 
     python3 python/examples/ledger_server.py --keys service.json --audience ledger [--port 0]
-        [--macaroon-keys macaroons.json] [--accept-handoff-as NAME]
+        [--macaroon-keys macaroons.json] [--accept-handoff-as NAME] [--sign-responses]
+
+GetBalance and ListTransactions sign their responses, as the .proto says; --sign-responses
+signs every authenticated method's (spec §13).
 
 Prints `listening PORT` and then one JSON audit line per decision on stdout.
 """
@@ -113,6 +116,7 @@ def main() -> None:
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--macaroon-keys")
     ap.add_argument("--accept-handoff-as")
+    ap.add_argument("--sign-responses", action="store_true")
     a = ap.parse_args()
     out_lock = threading.Lock()
 
@@ -126,7 +130,8 @@ def main() -> None:
 
         macaroons = MacaroonAcceptance(MacaroonKeyringFile(a.macaroon_keys, poll_interval_s=0.2),
                                        accept_handoff=bool(a.accept_handoff_as), self_name=a.accept_handoff_as)
-    server, port, _ = serve(KeyringFile(a.keys, a.audience, poll_interval_s=0.2), audit, a.port, macaroons)
+    server, port, _ = serve(KeyringFile(a.keys, a.audience, poll_interval_s=0.2), audit, a.port, macaroons,
+                            sign_responses=a.sign_responses)
     print(json.dumps({"listening": port}), flush=True)
     try:
         sys.stdin.read()  # runs until the parent closes stdin

@@ -6,7 +6,9 @@ case by case over stdin, one JSON line out per case.
 
 CONFIG: {"ledger": "host:port", "tokens": "host:port", "credentials": {name: path}}.
 Honest calls go through reqauth_channel; attacks are made with the signer and a raw channel
-(identity serializers), as an on-path attacker would send them.
+(identity serializers), as an on-path attacker would send them. The signed_* cases require
+signed responses (spec §13.4), of the methods the .proto signs, at ARG (a proxy) or the ledger;
+every result line carries the response verdicts the client recorded.
 """
 import json
 import os
@@ -18,7 +20,7 @@ import grpc  # noqa: E402
 
 from protos import generated  # noqa: E402
 
-from reqauth import RequestSigner, load_credential  # noqa: E402
+from reqauth import RequestSigner, load_credential, signed_response_methods  # noqa: E402
 from reqauth.grpcio import acting_for, reqauth_channel  # noqa: E402
 from reqauth.macaroon import Presentation, bind_for_request, parse_token  # noqa: E402
 from reqauth.signer import ENVELOPE_KEY  # noqa: E402
@@ -34,8 +36,12 @@ def tx(i, amount=100):
     return pb.Transaction(id=f"py-{i}", from_account="acc-alice", to_account="acc-bob", amount=amount)
 
 
-def signed_channel(cred, target=None):
-    return reqauth_channel(grpc.insecure_channel(target or CONFIG["ledger"]), CREDS[cred])
+VERDICTS = []  # this case's response verdicts
+
+
+def signed_channel(cred, target=None, require=False):
+    return reqauth_channel(grpc.insecure_channel(target or CONFIG["ledger"]), CREDS[cred],
+                           require_signed_responses=require, response_audit=lambda v: VERDICTS.append(v.to_json()))
 
 
 def method(ch, name, req, res, kind):
@@ -126,6 +132,29 @@ def case_wrong_audience(_):
         method(ch, "Transfer", pb.TransferRequest, pb.TransferResponse, "uu")(pb.TransferRequest(transaction=tx(8)))
 
 
+SIGNED = signed_response_methods(pb.DESCRIPTOR)  # GetBalance, ListTransactions
+
+
+def case_signed_balance(target):
+    with signed_channel("auditor", target, SIGNED) as ch:
+        r = method(ch, "GetBalance", pb.GetBalanceRequest, pb.GetBalanceResponse, "uu")(
+            pb.GetBalanceRequest(account="acc-alice"), timeout=5)
+    return {"balance": r.balance}
+
+
+def case_signed_statement(target):
+    with signed_channel("auditor", target, SIGNED) as ch:
+        rows = list(method(ch, "ListTransactions", pb.ListTransactionsRequest, pb.ListTransactionsResponse, "us")(
+            pb.ListTransactionsRequest(account="acc-alice"), timeout=5))
+    return {"rows": len(rows)}
+
+
+def case_signed_transfer_required(target):
+    """Requires a signed response of Transfer, which the .proto does not sign (§13.5)."""
+    with signed_channel("frontdesk", target, True) as ch:
+        method(ch, "Transfer", pb.TransferRequest, pb.TransferResponse, "uu")(pb.TransferRequest(transaction=tx(11, 1)), timeout=5)
+
+
 def case_macaroon(otp):
     """Log alice in at the TypeScript token service as `web`, get her MFA discharge, and
     present her macaroon by possession to the ledger (Python or TypeScript)."""
@@ -139,9 +168,12 @@ def case_macaroon(otp):
                            response_deserializer=tokens_pb.DischargeResponse.FromString)(
             tokens_pb.DischargeRequest(caveat_id=third.cid, otp=otp))
     discharge = bind_for_request(root.signature, parse_token(d.discharge))
-    with signed_channel("web_ledger") as ch, acting_for("alice", Presentation(root, (discharge,))):
+    with signed_channel("web_ledger", require=SIGNED) as ch, acting_for("alice", Presentation(root, (discharge,))):
         r = method(ch, "Transfer", pb.TransferRequest, pb.TransferResponse, "uu")(pb.TransferRequest(transaction=tx(9, 5)))
-    return {"from_balance": r.from_balance, "caveats": [c.cid.decode() for c in root.caveats if not c.third_party]}
+        # A signed response to a macaroon call: keyed by the possession key (§13.1).
+        b = method(ch, "GetBalance", pb.GetBalanceRequest, pb.GetBalanceResponse, "uu")(pb.GetBalanceRequest(account="acc-alice"))
+    return {"from_balance": r.from_balance, "balance": b.balance,
+            "caveats": [c.cid.decode() for c in root.caveats if not c.third_party]}
 
 
 def main():
@@ -150,12 +182,15 @@ def main():
         if not name:
             continue
         out = {"case": name, "code": 0}
+        VERDICTS.clear()
         try:
             out.update(globals()[f"case_{name}"](arg) or {})
         except grpc.RpcError as err:
             out.update(code=err.code().value[0], details=err.details())
         except Exception as err:  # reported, so the test fails with the reason
             out.update(code=-1, error=f"{type(err).__name__}: {err}")
+        if VERDICTS:
+            out["verdicts"] = list(VERDICTS)
         print(json.dumps(out), flush=True)
 
 

@@ -7,6 +7,9 @@
 //
 // Honest calls of all four kinds are accepted; tampered, replayed, truncated and
 // wrong-audience calls are refused, and each side's audit names the same reason code.
+// Signed responses (docs/spec.md §13): each side's client, requiring them, verifies the other
+// side's server's; a man in the middle (test/support/mitm-proxy.ts) that tampers with the
+// response is caught by both clients with the same reason.
 import { expect } from 'chai';
 import * as grpc from '@grpc/grpc-js';
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
@@ -22,7 +25,9 @@ import {
   issueCredential,
   keyringToJson,
   macaroonKeyringToJson,
+  ResponseAuditEvent,
   serviceKeyringFor,
+  signedResponseMethods,
 } from '../../src';
 import { startDelegationExample, DelegationExample } from '../../examples/delegation/services';
 import { totp } from '../../examples/delegation/token-service';
@@ -30,6 +35,7 @@ import { DEMO_USERS } from '../../examples/delegation/users';
 import { LedgerService, LedgerServiceClient } from '../../examples/ledger/definition';
 import { RunningServer, startLedgerServer } from '../../examples/ledger/server';
 import { attacker, flip, rawUnary, recorder } from '../support/attacker';
+import { endFields, MitmProxy, ResponsePlan, startMitmProxy } from '../support/mitm-proxy';
 import { repoRoot } from '../support/vectors';
 
 const PYTHON = '/usr/bin/python3';
@@ -106,6 +112,10 @@ describe('interop: the Python package and the TypeScript implementation, both di
   const clients: grpc.Client[] = [];
   /** Attack -> [reason audited by the TypeScript server, reason audited by the Python server]. */
   const matrix: Record<string, [string | undefined, string | undefined]> = {};
+  /** Response attack -> [reason of the Python client (TypeScript server), of the TypeScript client (Python server)]. */
+  const responseMatrix: Record<string, [string | undefined, string | undefined]> = {};
+  let proxyToTs: MitmProxy;
+  let proxyToPy: MitmProxy;
 
   before(async function () {
     const probe = spawnSync(PYTHON, ['-c', 'import grpc, google.protobuf, nacl'], { encoding: 'utf8' });
@@ -136,7 +146,8 @@ describe('interop: the Python package and the TypeScript implementation, both di
       audience: 'ledger',
       audit: (e) => tsAudit.push(e),
     });
-    pyServer = python(['python/examples/ledger_server.py', '--keys', join(dir, 'ledger.json'), '--macaroon-keys', join(dir, 'macaroons.json')]);
+    // The Python ledger signs every method's responses (the TypeScript one: those its .proto marks).
+    pyServer = python(['python/examples/ledger_server.py', '--keys', join(dir, 'ledger.json'), '--macaroon-keys', join(dir, 'macaroons.json'), '--sign-responses']);
     await pyServer.waitFor(1, 20_000);
     pyTarget = `127.0.0.1:${(pyServer.lines[0] as { listening: number }).listening}`;
     const config = (ledger: string) => {
@@ -146,10 +157,12 @@ describe('interop: the Python package and the TypeScript implementation, both di
     };
     pyToTs = new PyClient(python(['python/interop/client.py', config(`127.0.0.1:${tsLedger.port}`)]));
     pyToPy = new PyClient(python(['python/interop/client.py', config(pyTarget)]));
+    proxyToTs = await startMitmProxy(`127.0.0.1:${tsLedger.port}`);
+    proxyToPy = await startMitmProxy(pyTarget);
   });
 
   after(async () => {
-    await Promise.all([pyToTs?.close(), pyToPy?.close(), pyServer?.close()]);
+    await Promise.all([pyToTs?.close(), pyToPy?.close(), pyServer?.close(), proxyToTs?.close(), proxyToPy?.close()]);
     for (const c of clients) c.close();
     await tsLedger?.close();
     await ex?.close();
@@ -157,6 +170,10 @@ describe('interop: the Python package and the TypeScript implementation, both di
     if (Object.keys(matrix).length) {
       console.log('      interop matrix (attack: TypeScript server / Python server):');
       for (const [k, [a, b]] of Object.entries(matrix)) console.log(`        ${k.padEnd(18)} ${a} / ${b}`);
+    }
+    if (Object.keys(responseMatrix).length) {
+      console.log('      response matrix (attack: Python client of the TypeScript server / TypeScript client of the Python server):');
+      for (const [k, [a, b]] of Object.entries(responseMatrix)) console.log(`        ${k.padEnd(18)} ${a} / ${b}`);
     }
   });
 
@@ -190,9 +207,9 @@ describe('interop: the Python package and the TypeScript implementation, both di
 
   const lastDeny = (events: { decision: string; reason?: string }[]) => events.filter((e) => e.decision === 'deny').at(-1)?.reason;
 
-  function tsClient(c: ClientCredential, interceptors: grpc.Interceptor[] = []): LedgerServiceClient {
+  function tsClient(c: ClientCredential, interceptors: grpc.Interceptor[] = [], target = pyTarget): LedgerServiceClient {
     const opts = reqauthClientOptions({ credential: c });
-    const client = new LedgerService(pyTarget, grpc.credentials.createInsecure(), { ...opts, interceptors: [...(opts.interceptors ?? []), ...interceptors] });
+    const client = new LedgerService(target, grpc.credentials.createInsecure(), { ...opts, interceptors: [...(opts.interceptors ?? []), ...interceptors] });
     clients.push(client);
     return client;
   }
@@ -288,6 +305,110 @@ describe('interop: the Python package and the TypeScript implementation, both di
     }
   });
 
+  describe('signed responses (§13), both directions', () => {
+    const verdicts: ResponseAuditEvent[] = [];
+    /** A TypeScript client that requires signed responses (of `require`), recording its verdicts. */
+    function requiring(c: ClientCredential, require: true | ReadonlySet<string> | readonly string[], target = pyTarget): LedgerServiceClient {
+      const opts = reqauthClientOptions({ credential: c, requireSignedResponses: require as never, audit: (v: ResponseAuditEvent) => verdicts.push(v) });
+      const client = new LedgerService(target, grpc.credentials.createInsecure(), opts);
+      clients.push(client);
+      return client;
+    }
+    const signedMethods = signedResponseMethods(LedgerService.service);
+    const balance = (c: LedgerServiceClient) =>
+      new Promise<{ balance: string }>((resolve, reject) =>
+        c.getBalance({ account: 'acc-alice' }, (err, res) => (err ? reject(err) : resolve(res as { balance: string }))),
+      );
+    const statement = (c: LedgerServiceClient) =>
+      new Promise<unknown[]>((resolve, reject) => {
+        const rows: unknown[] = [];
+        const st = c.listTransactions({ account: 'acc-alice' });
+        st.on('data', (d) => rows.push(d));
+        st.on('error', reject);
+        st.on('end', () => resolve(rows));
+      });
+    const codeOf = (p: Promise<unknown>) => p.then(() => 0, (e: grpc.ServiceError) => e.code);
+
+    it('a Python client verifies the TypeScript ledger\'s signed GetBalance and ListTransactions', async () => {
+      for (const name of ['signed_balance', 'signed_statement']) {
+        const { result, audit } = await pyCase(name);
+        expect(result.code, JSON.stringify(result)).to.equal(0);
+        expect(result['verdicts']).to.deep.equal([{ method: `/ledger.v1.LedgerService/${name === 'signed_balance' ? 'GetBalance' : 'ListTransactions'}`, verdict: 'verified' }]);
+        expect(audit.map((e) => e.decision)).to.deep.equal(['allow']);
+      }
+      // Transfer is not signed by the .proto: a client that requires it anyway gets DATA_LOSS (§13.5).
+      const { result } = await pyCase('signed_transfer_required');
+      expect([result.code, (result['verdicts'] as { reason: string }[])[0]!.reason]).to.deep.equal([grpc.status.DATA_LOSS, 'missing_response_tag']);
+    });
+
+    it('a TypeScript client verifies the Python ledger\'s signed responses, all four kinds and an error', async () => {
+      const n = verdicts.length;
+      expect(Number((await balance(requiring(cred['auditor']!, signedMethods))).balance)).to.be.a('number');
+      expect(await statement(requiring(cred['auditor']!, signedMethods))).to.be.an('array');
+      const all = requiring(cred['frontdesk']!, true);
+      expect(await codeOf(unaryCall(all, 20))).to.equal(0);
+      // An error status the handler chose, signed by the Python server and verified as is.
+      const tooMuch = new Promise((resolve, reject) => all.transfer(tx(21, 1e9), (err, res) => (err ? reject(err) : resolve(res))));
+      expect(await codeOf(tooMuch)).to.equal(grpc.status.FAILED_PRECONDITION);
+      expect(await codeOf(importCall(requiring(cred['batch']!, true)))).to.equal(0);
+      const bidi = requiring(cred['auditor']!, true);
+      const answers = await new Promise<unknown[]>((resolve, reject) => {
+        const out: unknown[] = [];
+        const st = bidi.reconcile();
+        st.on('data', (d) => out.push(d));
+        st.on('error', reject);
+        st.on('end', () => resolve(out));
+        st.write(tx(1));
+        st.write(tx(2));
+        st.end();
+      });
+      expect(answers).to.have.length(2);
+      expect(verdicts.slice(n).map((v) => [v.method.split('/').pop(), v.verdict, v.reason])).to.deep.equal([
+        ['GetBalance', 'verified', undefined],
+        ['ListTransactions', 'verified', undefined],
+        ['Transfer', 'verified', undefined],
+        ['Transfer', 'verified', undefined],
+        ['ImportTransactions', 'verified', undefined],
+        ['Reconcile', 'verified', undefined],
+      ]);
+    });
+
+    // Each plan is made for its proxy, so a replay answers with that server's own earlier response.
+    const attacks: [string, string, 'balance' | 'statement', (proxy: MitmProxy) => ResponsePlan][] = [
+      ['flipped_message', 'bad_response_tag', 'balance', () => ({ message: (m) => [flip(m.bytes, 0)] })],
+      ['stripped_end', 'missing_response_end', 'balance', () => ({ end: (t) => { delete t['reqauth-response-bin']; return { trailers: t }; } })],
+      ['ok_to_error', 'bad_response_end', 'balance', () => ({ end: (t) => ({ trailers: { ...t, 'grpc-status': '9', 'grpc-message': 'insufficient funds' } }) })],
+      ['replayed', 'bad_response_tag', 'balance', (proxy) => {
+        const earlier = proxy.calls.filter((c) => c.path.endsWith('/GetBalance') && c.messages.length === 1).at(-1)!;
+        return { message: () => [earlier.messages[0]!], end: () => ({ trailers: endFields(earlier) }) };
+      }],
+      ['cut_short', 'response_truncated', 'statement', () => ({ message: (m) => (m.index === 0 ? [m.bytes] : []) })],
+    ];
+    for (const [attack, reason, call, plan] of attacks) {
+      it(`a tampered response (${attack}) is refused by both clients: ${reason}`, async () => {
+        proxyToTs.plan = plan(proxyToTs);
+        proxyToPy.plan = plan(proxyToPy);
+        try {
+          const { result } = await pyCase(call === 'balance' ? 'signed_balance' : 'signed_statement', proxyToTs.target);
+          const n = verdicts.length;
+          const ts = requiring(cred['auditor']!, signedMethods, proxyToPy.target);
+          const tsCode = await codeOf(call === 'balance' ? balance(ts) : statement(ts));
+          const reasons: [string | undefined, string | undefined] = [
+            (result['verdicts'] as { reason?: string }[] | undefined)?.at(-1)?.reason,
+            verdicts.slice(n).at(-1)?.reason,
+          ];
+          responseMatrix[attack] = reasons;
+          expect([result.code, tsCode]).to.deep.equal([grpc.status.DATA_LOSS, grpc.status.DATA_LOSS]);
+          expect(result['balance'] ?? result['rows'], 'no tampered response reaches the Python application').to.equal(undefined);
+          expect(reasons).to.deep.equal([reason, reason]);
+        } finally {
+          proxyToTs.plan = undefined;
+          proxyToPy.plan = undefined;
+        }
+      });
+    }
+  });
+
   describe("a macaroon minted by the TypeScript token service", () => {
     it('is verified by the Python ledger (and the TypeScript one) when a Python client presents it', async () => {
       const alice = DEMO_USERS['alice']!;
@@ -295,14 +416,17 @@ describe('interop: the Python package and the TypeScript implementation, both di
       const toPy = await pyToPy.run('macaroon', totp(alice.totpSecret, Date.now()));
       expect(toPy.code, JSON.stringify(toPy)).to.equal(0);
       expect(toPy['caveats']).to.include.members(['user alice', 'presenter web']);
-      await pyServer.waitFor(n + 2);
+      // Its GetBalance response, signed under the possession key, verified by the Python client.
+      expect(toPy['verdicts']).to.deep.equal([{ method: '/ledger.v1.LedgerService/GetBalance', verdict: 'verified' }]);
+      await pyServer.waitFor(n + 3);
       const allowed = pyAudit().slice(n).filter((e) => e.decision === 'allow');
-      expect(allowed).to.have.length(1);
+      expect(allowed).to.have.length(2);
       expect(allowed[0]!.claims).to.include({ principal: 'web', onBehalfOf: 'alice', userVerified: true });
       expect(allowed[0]!.claims!['chain']).to.deep.equal(['alice', 'web']);
       // TOTP codes are good once per 30 s step: the next step's code (accepted within one step).
       const { result, audit } = await pyCase('macaroon', totp(alice.totpSecret, Date.now() + 30_000));
       expect(result.code, JSON.stringify(result)).to.equal(0);
+      expect(result['verdicts']).to.deep.equal([{ method: '/ledger.v1.LedgerService/GetBalance', verdict: 'verified' }]);
       expect(audit.at(-1)).to.include({ decision: 'allow' });
       expect(audit.at(-1)!.claims).to.include({ onBehalfOf: 'alice', userVerified: true });
     });
