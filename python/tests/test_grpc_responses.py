@@ -107,7 +107,7 @@ class Base(unittest.TestCase):
             fn(*args)
         self.assertEqual((cm.exception.code(), cm.exception.details()), (DATA_LOSS, "response authentication failed"))
         self.assertEqual(cm.exception.trailing_metadata(), ())
-        self.assertEqual(self.verdicts[-1].to_json(), {"method": self.verdicts[-1].method, "verdict": "refused", "reason": reason})
+        self.assertEqual((self.verdicts[-1].verdict, self.verdicts[-1].reason), ("refused", reason))
         return cm.exception
 
 
@@ -127,8 +127,12 @@ class HonestResponses(Base):
         self.assertEqual((r.balance, call.code()), (2_500, grpc.StatusCode.OK))
         self.assertNotIn(RESPONSE_KEY, dict(call.trailing_metadata()))
         f = self.stub(ch, "GetBalance").future(pb.GetBalanceRequest(account="acc-bob"), timeout=5)
+        done = threading.Event()
+        f.add_done_callback(lambda fut: done.set())
         self.assertEqual((f.result().balance, f.code(), f.exception()), (2_500, grpc.StatusCode.OK, None))
+        self.assertTrue(done.wait(1))
         self.assertNotIn(RESPONSE_KEY, dict(f.trailing_metadata()))
+        self.assertEqual([v.verdict for v in self.verdicts], ["verified"] * 2)
 
     def test_a_client_requiring_named_methods_only_checks_those(self):
         ch = self.client(require=SIGNED)
@@ -166,6 +170,19 @@ class Attacks(Base):
             with self.subTest(at=at):
                 self.mitm.plan = Plan(message=lambda i, m: [flip(m, at)])
                 self.refused("bad_response_tag", self.balance)
+
+    def test_a_unary_response_with_a_message_added(self):
+        """Every message that arrives is checked, so a second one fails its tag as the vectors
+        say (grpcio's own unary API would leave it unread and hang until the deadline)."""
+        for name, plan in [("duplicated", Plan(message=lambda i, m: [m, m])),
+                           ("appended", Plan(end=lambda r: r.messages.append(self.mitm.calls[-1].messages[0])))]:
+            with self.subTest(name):
+                self.mitm.plan = plan
+                self.refused("bad_response_tag", self.balance)
+                self.refused("bad_response_tag", lambda: self.stub(self.client(), "GetBalance").with_call(
+                    pb.GetBalanceRequest(account="acc-alice"), timeout=5))
+                f = self.stub(self.client(), "GetBalance").future(pb.GetBalanceRequest(account="acc-alice"), timeout=5)
+                self.assertEqual((f.exception().code(), self.verdicts[-1].reason), (DATA_LOSS, "bad_response_tag"))
 
     def test_a_response_stream_tampered_every_way(self):
         self.seed(3)
@@ -258,6 +275,10 @@ class Attacks(Base):
             self.stub(self.client(), "GetBalance")(pb.GetBalanceRequest(account="acc-alice"), timeout=0.2)
         self.assertEqual(cm.exception.code(), grpc.StatusCode.DEADLINE_EXCEEDED)
         self.assertEqual(self.verdicts[-1].verdict, "unverified")
+        f = self.stub(self.client(), "GetBalance").future(pb.GetBalanceRequest(account="acc-alice"), timeout=5)
+        self.assertTrue(f.cancel())
+        with self.assertRaises(grpc.FutureCancelledError):
+            f.result()
         call = self.stub(self.client(), "ListTransactions")(pb.ListTransactionsRequest(account="acc-alice"), timeout=5)
         call.cancel()
         with self.assertRaises(grpc.RpcError) as cm:
@@ -316,9 +337,11 @@ class CoveredMetadata(Base):
         self.assertEqual(self.statement(ch), (["tx-1"], None))
         s = self.stub(ch, "ImportTransactions")(iter([pb.ImportTransactionsRequest(transaction=tx(i)) for i in range(3)]), timeout=5)
         self.assertEqual(s.imported, 3)
+        f = self.stub(ch, "ImportTransactions").future(iter([pb.ImportTransactionsRequest(transaction=tx(1))]), timeout=5)
+        self.assertEqual(f.result().imported, 1)
         out = list(self.stub(ch, "Reconcile")(iter([pb.ReconcileRequest(transaction=tx(1)), pb.ReconcileRequest(transaction=tx(9))]), timeout=5))
         self.assertEqual([(x.id, x.matches) for x in out], [("tx-1", True), ("tx-9", False)])
-        self.assertEqual([v.verdict for v in self.verdicts], ["verified"] * 4)
+        self.assertEqual([v.verdict for v in self.verdicts], ["verified"] * 5)
 
     def test_step_5_refusals_are_signed(self):
         """A request stream cut short (stream_truncated) after the nonce was accepted: the
@@ -342,6 +365,38 @@ class CoveredMetadata(Base):
         self.assertIsNone(v.end(entries, 16, "request authentication failed", cm.exception.initial_metadata(),
                                 cm.exception.trailing_metadata()))
         self.assertEqual(v.end(entries, 0, "", cm.exception.initial_metadata(), cm.exception.trailing_metadata()), "bad_response_end")
+
+
+class SignedButNotAResponse(Base):
+    """A server that signs an OK with no message for a unary method (GetBalance served as a
+    response stream of none): the end verifies, but there is no response to hand on (§13.4)."""
+
+    server_options = {"sign_responses": True}
+
+    def setUp(self):
+        original = ledger_example.handlers
+
+        def handlers(impl):
+            inner = original(impl)
+
+            class NoMessage(grpc.GenericRpcHandler):
+                def service(self, details):
+                    if details.method == SVC + "GetBalance":
+                        return grpc.unary_stream_rpc_method_handler(lambda req, ctx: iter(()),
+                                                                    request_deserializer=pb.GetBalanceRequest.FromString)
+                    return inner.service(details)
+            return NoMessage()
+        ledger_example.handlers = handlers
+        try:
+            super().setUp()
+        finally:
+            ledger_example.handlers = original
+
+    def test_a_signed_ok_without_the_message_is_malformed_response(self):
+        with self.assertRaises(grpc.RpcError) as cm:
+            self.balance()
+        self.assertEqual((cm.exception.code(), cm.exception.details()), (grpc.StatusCode.INTERNAL, "internal error"))
+        self.assertEqual([(v.verdict, v.reason) for v in self.verdicts], [("refused", "malformed_response")])
 
 
 class Configuration(unittest.TestCase):

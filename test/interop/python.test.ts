@@ -333,7 +333,7 @@ describe('interop: the Python package and the TypeScript implementation, both di
       for (const name of ['signed_balance', 'signed_statement']) {
         const { result, audit } = await pyCase(name);
         expect(result.code, JSON.stringify(result)).to.equal(0);
-        expect(result['verdicts']).to.deep.equal([{ method: `/ledger.v1.LedgerService/${name === 'signed_balance' ? 'GetBalance' : 'ListTransactions'}`, verdict: 'verified' }]);
+        expect(result['verdicts']).to.deep.equal([{ method: `/ledger.v1.LedgerService/${name === 'signed_balance' ? 'GetBalance' : 'ListTransactions'}`, verdict: 'verified', receivedCode: 0 }]);
         expect(audit.map((e) => e.decision)).to.deep.equal(['allow']);
       }
       // Transfer is not signed by the .proto: a client that requires it anyway gets DATA_LOSS (§13.5).
@@ -417,7 +417,7 @@ describe('interop: the Python package and the TypeScript implementation, both di
       expect(toPy.code, JSON.stringify(toPy)).to.equal(0);
       expect(toPy['caveats']).to.include.members(['user alice', 'presenter web']);
       // Its GetBalance response, signed under the possession key, verified by the Python client.
-      expect(toPy['verdicts']).to.deep.equal([{ method: '/ledger.v1.LedgerService/GetBalance', verdict: 'verified' }]);
+      expect(toPy['verdicts']).to.deep.equal([{ method: '/ledger.v1.LedgerService/GetBalance', verdict: 'verified', receivedCode: 0 }]);
       await pyServer.waitFor(n + 3);
       const allowed = pyAudit().slice(n).filter((e) => e.decision === 'allow');
       expect(allowed).to.have.length(2);
@@ -426,7 +426,7 @@ describe('interop: the Python package and the TypeScript implementation, both di
       // TOTP codes are good once per 30 s step: the next step's code (accepted within one step).
       const { result, audit } = await pyCase('macaroon', totp(alice.totpSecret, Date.now() + 30_000));
       expect(result.code, JSON.stringify(result)).to.equal(0);
-      expect(result['verdicts']).to.deep.equal([{ method: '/ledger.v1.LedgerService/GetBalance', verdict: 'verified' }]);
+      expect(result['verdicts']).to.deep.equal([{ method: '/ledger.v1.LedgerService/GetBalance', verdict: 'verified', receivedCode: 0 }]);
       expect(audit.at(-1)).to.include({ decision: 'allow' });
       expect(audit.at(-1)!.claims).to.include({ onBehalfOf: 'alice', userVerified: true });
     });

@@ -43,11 +43,15 @@ class ResponseAuditEvent:
     method: str
     verdict: str
     reason: Optional[str] = None
+    #: The status code the call ended with as received, before the client's verdict.
+    received_code: Optional[int] = None
 
     def to_json(self) -> dict:
         out = {"method": self.method, "verdict": self.verdict}
         if self.reason:
             out["reason"] = self.reason
+        if self.received_code is not None:
+            out["receivedCode"] = self.received_code
         return out
 
 

@@ -94,14 +94,16 @@ class _OneResponse(_Signing):
 
     def _invoke(self, prepared, timeout, credentials, wait_for_ready, compression, how):
         arg, md, header = prepared
-        inner = self._make(self._factory)
         args = (arg, timeout, md, credentials, wait_for_ready, compression)
         if self._check is None:
+            inner = self._make(self._factory)
             return (getattr(inner, how) if how else inner)(*args)
         check = self._check(header)
+        # Through the streaming API, so every message that arrives is checked (responses.py).
+        stream = self._make(self._stream_factory)(*args)
         if how == "future":
-            return VerifiedFuture(check, inner.future(*args))
-        message, ended = blocking_unary(check, lambda: inner.with_call(*args))
+            return VerifiedFuture(check, stream)
+        message, ended = blocking_unary(check, stream)
         return (message, ended) if how == "with_call" else message
 
 
@@ -109,6 +111,10 @@ class _UnaryUnary(_OneResponse, grpc.UnaryUnaryMultiCallable):
     @property
     def _factory(self):
         return self._inner_channel.unary_unary
+
+    @property
+    def _stream_factory(self):
+        return self._inner_channel.unary_stream
 
     def __call__(self, request, timeout=None, metadata=None, credentials=None, wait_for_ready=None, compression=None):
         return self._invoke(self._single(request, metadata), timeout, credentials, wait_for_ready, compression, None)
@@ -124,6 +130,10 @@ class _StreamUnary(_OneResponse, grpc.StreamUnaryMultiCallable):
     @property
     def _factory(self):
         return self._inner_channel.stream_unary
+
+    @property
+    def _stream_factory(self):
+        return self._inner_channel.stream_stream
 
     def __call__(self, request_iterator, timeout=None, metadata=None, credentials=None, wait_for_ready=None, compression=None):
         return self._invoke(self._stream(request_iterator, metadata), timeout, credentials, wait_for_ready, compression, None)

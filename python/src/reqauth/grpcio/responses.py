@@ -93,9 +93,11 @@ class EndedCall(grpc.RpcError, grpc.Call, grpc.Future):
 
 
 class _Refusal(Exception):
-    def __init__(self, reason: str) -> None:
+    """``received``: the status the call had when refused, if it had ended (for the audit)."""
+
+    def __init__(self, reason: str, received: Optional[grpc.StatusCode] = None) -> None:
         super().__init__(reason)
-        self.reason = reason
+        self.reason, self.received = reason, received
 
 
 def _without_entry(metadata) -> tuple:
@@ -120,92 +122,96 @@ class ResponseCheck:
         except Exception:
             raise _Refusal("malformed_response") from None
 
-    def end(self, call) -> EndedCall:
+    def end(self, call, single: bool) -> EndedCall:
         """The verified status of an ended ``call`` (a grpc.Call), as the application gets it:
         OK or the server's error, with the trailers minus the entry; or, for a status the
-        transport makes without an entry, that status without metadata. Raises ``_Refusal``."""
+        transport makes without an entry, that status without metadata. Raises ``_Refusal``.
+        ``single``: the method answers with one message, so a verified OK has exactly one."""
         code, details = call.code(), call.details()
         trailing = tuple(call.trailing_metadata() or ())
         entries = [v for k, v in trailing if k == RESPONSE_KEY]
         if not entries and code in UNVERIFIED_STATUSES:
-            self._record("unverified", "missing_response_end")
+            self._record("unverified", "missing_response_end", code)
             return EndedCall(code, details)
         reason = self._verifier.end(entries, code.value[0], details, call.initial_metadata() or (), trailing)
+        if reason is None and single and code == grpc.StatusCode.OK and self._verifier.count != 1:
+            reason = "malformed_response"  # signed, but no response of this method
         if reason is not None:
-            raise _Refusal(reason)
-        self._record("verified", None)
+            raise _Refusal(reason, code)
+        self._record("verified", None, code)
         return EndedCall(code, details, call.initial_metadata() or (), _without_entry(trailing))
 
-    def refused(self, reason: str) -> EndedCall:
-        self._record("refused", reason)
-        cls = RESPONSE_REASONS[reason]
+    def refused(self, refusal: "_Refusal") -> EndedCall:
+        self._record("refused", refusal.reason, refusal.received)
+        cls = RESPONSE_REASONS[refusal.reason]
         return EndedCall(_STATUS[cls], CLIENT_MESSAGES[cls])
 
-    def _record(self, verdict: str, reason: Optional[str]) -> None:
+    def _record(self, verdict: str, reason: Optional[str], received: Optional[grpc.StatusCode]) -> None:
         if self._audit is None:
             return
         try:
-            self._audit(ResponseAuditEvent(self._method, verdict, reason))
+            self._audit(ResponseAuditEvent(self._method, verdict, reason, received.value[0] if received else None))
         except Exception:  # the hook's fault costs its own record, never the call's outcome
             _LOG.warning("reqauth: the response audit hook raised; its record of %s was lost", self._method)
 
 
-def unary_outcome(check: ResponseCheck, raw: Optional[bytes], call):
-    """A single response: ``(message, call)`` once message and end verified, else raises the
-    call's ``EndedCall``. ``raw`` is the message grpcio returned (None with an error)."""
-    try:
-        message = check.message(raw) if raw is not None else None
-        ended = check.end(call)
-    except _Refusal as r:
-        raise check.refused(r.reason) from None
-    if ended.code() != grpc.StatusCode.OK:
-        raise ended
-    if raw is None:  # a verified OK without the one message: no response of this method
-        raise check.refused("malformed_response")
-    return message, ended
-
-
-def blocking_unary(check: ResponseCheck, invoke: Callable):
-    """``invoke()`` is the inner ``with_call``; returns ``(message, call)`` or raises."""
-    try:
-        raw, call = invoke()
-    except grpc.RpcError as err:
-        if not isinstance(err, grpc.Call):
-            raise
-        return unary_outcome(check, None, err)
-    return unary_outcome(check, raw, call)
+def blocking_unary(check: ResponseCheck, inner_stream) -> tuple:
+    """A single response read through grpcio's *streaming* API (``inner_stream`` is its call):
+    every message that arrives is checked, as §13.1 counts them, where grpcio's unary API would
+    read one and leave a second unread (the call then hangs until its deadline). Returns
+    ``(message, call)`` or raises the call's ``EndedCall``."""
+    stream = VerifiedStream(check, inner_stream, single=True)
+    messages = list(stream)
+    return messages[0], stream._ended
 
 
 class VerifiedFuture(grpc.Future, grpc.Call):
-    """An asynchronous single-response call: its result is the verified message."""
+    """An asynchronous single-response call. grpcio delivers a call's status only once its
+    messages were read, so a thread of its own reads them (``blocking_unary``); its result is
+    the verified message."""
 
-    def __init__(self, check: ResponseCheck, inner) -> None:
-        self._check, self._inner = check, inner
+    def __init__(self, check: ResponseCheck, inner_stream) -> None:
+        self._inner = inner_stream
         self._lock = threading.Lock()
-        self._outcome = None  # (message, EndedCall) or EndedCall to raise
+        self._done = threading.Event()
+        self._callbacks: Optional[list] = []
+        self._outcome = None  # (message, EndedCall), or the RpcError to raise
+        self._cancelled = False
+        threading.Thread(target=self._run, args=(check,), name="reqauth-response", daemon=True).start()
 
-    def _settle(self, timeout=None):
-        self._inner.exception(timeout)  # waits; raises on timeout / cancellation
+    def _run(self, check: ResponseCheck) -> None:
+        try:
+            outcome = blocking_unary(check, self._inner)
+        except grpc.RpcError as err:
+            outcome = err
+        except Exception as err:  # never lose a future's outcome to a fault
+            _LOG.warning("reqauth: reading a response failed: %s", type(err).__name__)
+            outcome = EndedCall(grpc.StatusCode.INTERNAL, CLIENT_MESSAGES[RefusalClass.INTERNAL])
         with self._lock:
-            if self._outcome is None:
-                err = self._inner.exception()
-                try:
-                    if err is not None:
-                        self._outcome = unary_outcome(self._check, None, err) if isinstance(err, grpc.Call) else err
-                    else:
-                        self._outcome = unary_outcome(self._check, self._inner.result(), self._inner)
-                except grpc.RpcError as e:
-                    self._outcome = e
-            return self._outcome
+            self._outcome = outcome
+            self._done.set()
+            callbacks, self._callbacks = self._callbacks, None
+        for fn in callbacks:
+            try:
+                fn(self)
+            except Exception:
+                _LOG.exception("reqauth: a future's done callback raised")
+
+    def _settled(self, timeout):
+        if not self._done.wait(timeout):
+            raise grpc.FutureTimeoutError()
+        if self._cancelled:
+            raise grpc.FutureCancelledError()
+        return self._outcome
 
     def result(self, timeout=None):
-        outcome = self._settle(timeout)
+        outcome = self._settled(timeout)
         if isinstance(outcome, BaseException):
             raise outcome
         return outcome[0]
 
     def exception(self, timeout=None):
-        outcome = self._settle(timeout)
+        outcome = self._settled(timeout)
         return outcome if isinstance(outcome, BaseException) else None
 
     def traceback(self, timeout=None):
@@ -217,8 +223,9 @@ class VerifiedFuture(grpc.Future, grpc.Call):
         except BaseException:
             return sys.exc_info()[2]
 
-    def _ended(self):
-        outcome = self._settle()
+    def _ended(self) -> grpc.Call:
+        self._done.wait()
+        outcome = self._outcome
         return outcome if isinstance(outcome, BaseException) else outcome[1]
 
     def code(self):
@@ -234,22 +241,30 @@ class VerifiedFuture(grpc.Future, grpc.Call):
         return self._ended().trailing_metadata()
 
     def add_done_callback(self, fn):
-        self._inner.add_done_callback(lambda _: fn(self))
+        with self._lock:
+            if self._callbacks is not None:
+                self._callbacks.append(fn)
+                return
+        fn(self)
 
     def cancel(self):
-        return self._inner.cancel()
+        with self._lock:
+            if self._done.is_set():
+                return False
+            self._cancelled = self._inner.cancel()
+            return self._cancelled
 
     def cancelled(self):
-        return self._inner.cancelled()
+        return self._cancelled
 
     def running(self):
-        return self._inner.running()
+        return not self._done.is_set()
 
     def done(self):
-        return self._inner.done()
+        return self._done.is_set()
 
     def is_active(self):
-        return self._inner.is_active()
+        return not self._done.is_set()
 
     def time_remaining(self):
         return self._inner.time_remaining()
@@ -264,8 +279,8 @@ class VerifiedStream(grpc.Call):
     ``code()``/``details()``/``trailing_metadata()`` wait for the verified end, reading the
     remaining messages into a buffer the iteration then yields from."""
 
-    def __init__(self, check: ResponseCheck, inner) -> None:
-        self._check, self._inner = check, inner
+    def __init__(self, check: ResponseCheck, inner, single: bool = False) -> None:
+        self._check, self._inner, self._single = check, inner, single
         self._lock = threading.RLock()
         self._buffer: collections.deque = collections.deque()
         self._ended: Optional[EndedCall] = None  # the verified (or refused) end
@@ -289,24 +304,24 @@ class VerifiedStream(grpc.Call):
         try:
             self._buffer.append(self._check.message(raw))
         except _Refusal as r:
-            self._refuse(r.reason)
+            self._refuse(r)
             return False
         return True
 
     def _finish(self, call) -> bool:
         try:
-            ended = self._check.end(call)
+            ended = self._check.end(call, self._single)
         except _Refusal as r:
-            self._refuse(r.reason)
+            self._refuse(r)
             return False
         self._ended = ended
         if ended.code() != grpc.StatusCode.OK:
             self._failure = ended
         return False
 
-    def _refuse(self, reason: str) -> None:
+    def _refuse(self, refusal: _Refusal) -> None:
         self._inner.cancel()  # the server sees a reset (§13.4)
-        self._ended = self._failure = self._check.refused(reason)
+        self._ended = self._failure = self._check.refused(refusal)
 
     def __next__(self):
         with self._lock:
