@@ -51,7 +51,23 @@ class NotedLedger(ledger_example.Ledger):
             context.abort(grpc.StatusCode.FAILED_PRECONDITION, "compte clôturé")
         if request.account == "boom":
             raise RuntimeError("handler fault")
+        if request.account == "status":
+            context.abort_with_status(Status(grpc.StatusCode.NOT_FOUND, "no such account", (("x-audit-bin", b"\x02"),)))
         return super().GetBalance(request, context)
+
+    def ListTransactions(self, request, context):
+        """For "partial": one message, then an error set on the context (no abort)."""
+        if request.account != "partial":
+            yield from super().ListTransactions(request, context)
+            return
+        yield pb.ListTransactionsResponse(transaction=tx(0))
+        context.set_code(grpc.StatusCode.ABORTED)
+        context.set_details("stopped")
+
+
+class Status(grpc.Status):
+    def __init__(self, code, details, trailing_metadata):
+        self.code, self.details, self.trailing_metadata = code, details, trailing_metadata
 
 
 class Base(unittest.TestCase):
@@ -330,6 +346,17 @@ class CoveredMetadata(Base):
                 with logged if account == "boom" else contextlib.nullcontext():
                     self.refused("bad_response_end", self.balance, None, account)
                 self.mitm.plan = None
+
+    def test_abort_with_status_and_an_error_set_on_the_context_are_signed(self):
+        with self.assertRaises(grpc.RpcError) as cm:
+            self.balance(account="status")
+        self.assertEqual((cm.exception.code(), cm.exception.details()), (grpc.StatusCode.NOT_FOUND, "no such account"))
+        self.assertEqual(dict(cm.exception.trailing_metadata())["x-audit-bin"], b"\x02")
+        self.assertEqual(self.statement(account="partial")[0], ["tx-0"])
+        self.assertEqual((self.statement(account="partial")[1].code(), self.verdicts[-1].verdict), (grpc.StatusCode.ABORTED, "verified"))
+        self.mitm.plan = Plan(end=lambda r: setattr(r, "code", grpc.StatusCode.OK))
+        got, err = self.statement(account="partial")
+        self.assertEqual((got, err.code(), self.verdicts[-1].reason), (["tx-0"], DATA_LOSS, "bad_response_end"))
 
     def test_all_four_call_kinds(self):
         ch = self.client()
