@@ -168,6 +168,20 @@ class HonestResponses(Base):
         self.refused("missing_response_tag", self.stub(self.client(), "Transfer"), pb.TransferRequest(transaction=tx(1)))
         self.assertEqual(self.ledger.calls[calls:], ["Transfer"])  # it ran: the outcome is unknown to the client
 
+    def test_a_response_audit_hook_that_raises_refuses_what_it_would_have_passed(self):
+        def hook(v):
+            raise RuntimeError("audit store down")
+        ch = reqauth_channel(grpc.insecure_channel(self.mitm.target), issue_credential(ROOT, "ledger", "frontdesk", ("auditor",)),
+                             require_signed_responses=True, response_audit=hook)
+        self.channels.append(ch)
+        with self.assertRaises(grpc.RpcError) as cm:
+            self.balance(ch)
+        self.assertEqual((cm.exception.code(), cm.exception.details()), (grpc.StatusCode.INTERNAL, "internal error"))
+        self.mitm.plan = Plan(message=lambda i, m: [flip(m)])
+        with self.assertRaises(grpc.RpcError) as cm:
+            self.balance(ch)
+        self.assertEqual(cm.exception.code(), DATA_LOSS)  # a refusal stays one
+
     def test_a_macaroon_calls_response_is_signed_with_its_possession_key(self):
         m = mint_user_macaroon(MACAROONS)
         for c in ("user alice", "presenter frontdesk"):

@@ -13,7 +13,7 @@ import collections
 import logging
 import sys
 import threading
-from typing import Callable, Optional
+from typing import Optional
 
 import grpc
 
@@ -27,6 +27,7 @@ _LOG = logging.getLogger(__name__)
 #: Statuses the client's own transport makes; without an end entry they pass on unverified (§13.4).
 UNVERIFIED_STATUSES = frozenset((grpc.StatusCode.CANCELLED, grpc.StatusCode.DEADLINE_EXCEEDED,
                                  grpc.StatusCode.UNAVAILABLE))
+_HOOK_FAULT_REPORTED = False
 _STATUS = {RefusalClass.DATA_LOSS: grpc.StatusCode.DATA_LOSS, RefusalClass.INTERNAL: grpc.StatusCode.INTERNAL}
 
 
@@ -138,21 +139,31 @@ class ResponseCheck:
             reason = "malformed_response"  # signed, but no response of this method
         if reason is not None:
             raise _Refusal(reason, code)
-        self._record("verified", None, code)
+        if not self._record("verified", None, code):
+            raise _Refusal("internal_error", code)  # fail closed: nothing handed on unaudited
         return EndedCall(code, details, call.initial_metadata() or (), _without_entry(trailing))
 
     def refused(self, refusal: "_Refusal") -> EndedCall:
+        if refusal.reason == "internal_error":  # the audit hook failed: not asked again
+            return EndedCall(grpc.StatusCode.INTERNAL, CLIENT_MESSAGES[RefusalClass.INTERNAL])
         self._record("refused", refusal.reason, refusal.received)
         cls = RESPONSE_REASONS[refusal.reason]
         return EndedCall(_STATUS[cls], CLIENT_MESSAGES[cls])
 
-    def _record(self, verdict: str, reason: Optional[str], received: Optional[grpc.StatusCode]) -> None:
+    def _record(self, verdict: str, reason: Optional[str], received: Optional[grpc.StatusCode]) -> bool:
+        """False when the hook raised: a verified response is then refused (INTERNAL); a
+        refusal or an unverified status stays what it is (spec §8: faults fail closed)."""
         if self._audit is None:
-            return
+            return True
         try:
             self._audit(ResponseAuditEvent(self._method, verdict, reason, received.value[0] if received else None))
-        except Exception:  # the hook's fault costs its own record, never the call's outcome
-            _LOG.warning("reqauth: the response audit hook raised; its record of %s was lost", self._method)
+            return True
+        except Exception:
+            global _HOOK_FAULT_REPORTED
+            if not _HOOK_FAULT_REPORTED:  # once per process, naming what failed, never its message
+                _HOOK_FAULT_REPORTED = True
+                _LOG.warning("reqauth: the client's response audit hook raised; the responses it affects are refused")
+            return False
 
 
 def blocking_unary(check: ResponseCheck, inner_stream) -> tuple:
