@@ -20,7 +20,9 @@ const audience = () => `t${++audiences}-${process.pid}`;
 /** A store whose events are collected, not printed. */
 function store(options: Omit<RedisReplayStoreOptions, 'audience'> & { audience?: string }): { store: RedisReplayStore; events: RedisReplayStoreEvent[] } {
   const events: RedisReplayStoreEvent[] = [];
-  const s = new RedisReplayStore({ audience: audience(), onEvent: (e) => events.push(e), ...options });
+  // These tests are about the store's rules, not its timeout (test/redis/faults.test.ts is):
+  // a generous one keeps a busy CI machine from failing them with replay_cache_unavailable.
+  const s = new RedisReplayStore({ audience: audience(), onEvent: (e) => events.push(e), timeoutMs: 2_000, ...options });
   return { store: s, events };
 }
 
