@@ -104,15 +104,17 @@ async function main(): Promise<void> {
       audience: { type: 'string', default: 'ledger' },
       'audit-json': { type: 'boolean', default: false },
       'replay-store': { type: 'string', default: 'memory' },
+      'replay-timeout-ms': { type: 'string' },
       quiet: { type: 'boolean', default: false },
     },
   });
   if (!values.keys) {
-    console.error('usage: example:server -- --port N --keys root.json|service.json --audience A [--macaroon-keys F] [--audit-json] [--replay-store memory|redis://HOST:PORT] [--quiet]');
+    console.error('usage: example:server -- --port N --keys root.json|service.json --audience A [--macaroon-keys F] [--audit-json] [--replay-store memory|redis://HOST:PORT [--replay-timeout-ms N]] [--quiet]');
     process.exit(2);
   }
   const json = values['audit-json'];
-  const replayStore = replayStoreFromArg(values['replay-store'], values.audience);
+  const timeout = values['replay-timeout-ms'] === undefined ? undefined : Number(values['replay-timeout-ms']);
+  const replayStore = replayStoreFromArg(values['replay-store'], values.audience, timeout);
   const server = await startLedgerServer({
     port: Number(values.port),
     host: values.host,
@@ -135,10 +137,10 @@ async function main(): Promise<void> {
 }
 
 /** `memory` (undefined: the default store) or a redis:// or rediss:// URL. */
-export function replayStoreFromArg(arg: string, audience: string): RedisReplayStore | undefined {
+export function replayStoreFromArg(arg: string, audience: string, timeoutMs?: number): RedisReplayStore | undefined {
   if (arg === 'memory') return undefined;
   if (!/^rediss?:\/\//.test(arg)) throw new Error(`--replay-store: memory, redis://HOST:PORT or rediss://HOST:PORT, not ${JSON.stringify(arg)}`);
-  return new RedisReplayStore({ audience, url: arg });
+  return new RedisReplayStore({ audience, url: arg, ...(timeoutMs === undefined ? {} : { timeoutMs }) });
 }
 
 if (require.main === module) {

@@ -27,7 +27,7 @@ interface Replica {
 }
 
 async function startReplica(keys: string, replayStore: string): Promise<Replica> {
-  const child: ChildProcess = spawn(process.execPath, [SERVER, '--port', '0', '--keys', keys, '--audience', 'ledger', '--audit-json', '--replay-store', replayStore], {
+  const child: ChildProcess = spawn(process.execPath, [SERVER, '--port', '0', '--keys', keys, '--audience', 'ledger', '--audit-json', '--replay-store', replayStore, '--replay-timeout-ms', '1000'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const decisions: Replica['decisions'] = [];
