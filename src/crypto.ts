@@ -40,6 +40,11 @@ export function sha256Equals(data: Uint8Array, digest: Uint8Array): boolean {
   return timingSafeEqual(DIGEST_SCRATCH, digest);
 }
 
+/** Writes SHA-256(data) into `out` at `at` (32 bytes), without a Buffer for the digest. */
+export function sha256Into(data: Uint8Array, out: Buffer, at: number): void {
+  out.write(nodeHash('sha256', data, 'binary'), at, DIGEST_BYTES, 'latin1');
+}
+
 const DIGEST_SCRATCH = Buffer.alloc(DIGEST_BYTES);
 const BLOCK = 64;
 /** Inputs up to this size are MACed with two one-shot hashes over a scratch copy. */
