@@ -7,6 +7,7 @@ import { decodeMacaroonCredential, MacaroonPresentation, macaroonSignature, poss
 import { macaroonIdText } from './macaroon/identifier';
 import { verifyMacaroon, VerifiedCaveat } from './macaroon/index';
 import { KeySource, VerificationKeys } from './keys/key-source';
+import { PrincipalKeyCache } from './keys/principal-key-cache';
 import { derivePrincipalKey } from './keys/derive';
 import { Policy } from './policy';
 import { MemoryReplayStore } from './replay/memory';
@@ -153,8 +154,7 @@ export class RequestVerifier {
    * the key reference in a canonical envelope (`keyReferenceEnd`); by their length-prefixed
    * fields for the others.
    */
-  private readonly principalKeys = new Map<string, KnownKey>();
-  private readonly principalKeyCacheSize: number;
+  private readonly principalKeys: PrincipalKeyCache;
   private cachedGeneration = -1;
   /** The UTF-8 bytes of the keys' audience and of the methods verified, for the fast path. */
   private audienceOf: VerificationKeys | undefined;
@@ -170,7 +170,7 @@ export class RequestVerifier {
     this.maxAgeMs = options.maxAgeMs ?? 120_000;
     this.maxFutureMs = options.maxFutureMs ?? 30_000;
     this.limits = { ...DEFAULT_ENVELOPE_LIMITS, ...options.limits };
-    this.principalKeyCacheSize = options.principalKeyCacheSize ?? 10_000;
+    this.principalKeys = new PrincipalKeyCache(options.principalKeyCacheSize ?? 10_000);
     // A store that forgets on restart raises its floor past every request issued before now.
     this.replay.attach?.({ maxAgeMs: this.maxAgeMs, maxFutureMs: this.maxFutureMs });
   }
@@ -199,8 +199,7 @@ export class RequestVerifier {
       this.cachedGeneration = keys.generation;
     }
     const refEnd = keyReferenceEnd(envelopeBytes);
-    const refBytes = refEnd > 0 ? latin1(envelopeBytes, 2, refEnd) : undefined;
-    let known = refBytes === undefined ? undefined : this.principalKeys.get(refBytes);
+    let known = refEnd > 0 ? this.principalKeys.get(envelopeBytes, 2, refEnd) : undefined;
     let env = known && this.decodeKnown(envelopeBytes, refEnd, known, keys, method);
     if (!env) {
       // The whole envelope, strictly. A key reference cached by its bytes is never used for
@@ -224,20 +223,18 @@ export class RequestVerifier {
     if (!known) {
       // A canonical envelope is cached by its key reference's bytes (the fast path's lookup);
       // any other by its fields, length-prefixed so unambiguous (every field may hold any
-      // character, NUL included).
-      const canonical = refBytes !== undefined && this.decodeKnown(envelopeBytes, refEnd, env, keys, method) !== undefined;
-      const cacheKey = canonical ? refBytes : fieldsKey(env);
-      known = this.principalKeys.get(cacheKey);
+      // character, NUL included), which never start as key reference bytes do (0x12).
+      const canonical = refEnd > 0 && this.decodeKnown(envelopeBytes, refEnd, env, keys, method) !== undefined;
+      const cacheKey = canonical ? envelopeBytes : Buffer.from(fieldsKey(env), 'utf8');
+      const [start, end] = canonical ? [2, refEnd] : [0, cacheKey.length];
+      known = this.principalKeys.get(cacheKey, start, end);
       if (!known) {
         const key = new MacKey(derivePrincipalKey(audienceKey, env.principal, env.roles));
         if (!key.verify(mac, LABELS.requestMac, envelopeBytes)) return refuse('bad_mac');
         // Cached only once a MAC made with it verified: forged envelopes naming new
         // principals cost one derivation each and evict nothing.
-        if (this.principalKeys.size >= this.principalKeyCacheSize) {
-          this.principalKeys.delete(this.principalKeys.keys().next().value as string);
-        }
         known = { keyId: env.keyId, principal: env.principal, roles: Object.freeze(env.roles), key };
-        this.principalKeys.set(cacheKey, known);
+        this.principalKeys.set(cacheKey, start, end, known);
       }
     }
     const principalKey = known.key;
@@ -365,11 +362,6 @@ export class RequestVerifier {
   }
 }
 
-/** A verified key reference and its principal key. */
-interface KnownKey extends KeyReference {
-  readonly key: MacKey;
-}
-
 const MAX_METHODS = 4096;
 
 /**
@@ -381,11 +373,7 @@ function utf8Of(text: string): Uint8Array | undefined {
   return bytes.toString('utf8') === text ? bytes : undefined;
 }
 
-function latin1(bytes: Uint8Array, start: number, end: number): string {
-  return Buffer.isBuffer(bytes) ? bytes.toString('latin1', start, end) : Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('latin1');
-}
-
-/** A key reference as its length-prefixed fields; never equal to key reference bytes, which start with 0x12. */
+/** A key reference as its length-prefixed fields (the cache key of a non-canonical envelope). */
 function fieldsKey(env: Envelope): string {
   let key = `${env.keyId.length}:${env.keyId}${env.principal.length}:${env.principal}`;
   for (const role of env.roles) key += `${role.length}:${role}`;
