@@ -34,6 +34,7 @@ import {
   Attributes,
   Context,
   Counter,
+  createNoopMeter,
   Histogram,
   INVALID_SPAN_CONTEXT,
   isSpanContextValid,
@@ -41,6 +42,7 @@ import {
   MeterProvider,
   metrics,
   propagation,
+  ProxyTracerProvider,
   ROOT_CONTEXT,
   Span,
   SpanKind,
@@ -94,12 +96,29 @@ interface Instruments {
   readonly duration: Histogram;
 }
 
+/** What the API's proxy hands out while no tracer provider is registered. */
+const UNREGISTERED_TRACER_PROVIDER = new ProxyTracerProvider().getDelegate();
+
+/**
+ * Whether a tracer provider was registered globally. Conservative: a provider this copy of
+ * the API cannot look into (another copy's) counts as registered.
+ */
+function tracerProviderRegistered(): boolean {
+  const provider = trace.getTracerProvider();
+  return !(provider instanceof ProxyTracerProvider) || provider.getDelegate() !== UNREGISTERED_TRACER_PROVIDER;
+}
+
 /** @internal One per ReqauthServer. */
 export class Telemetry {
   private readonly tracer: Tracer;
+  /** A tracer or meter was given: always record. */
+  private readonly fixed: boolean;
   private readonly fixedMeter: Meter | undefined;
   private provider: MeterProvider | undefined;
   private instruments: Instruments | undefined;
+  /** The global meter provider last looked at, and whether it is the API's no-op. */
+  private probedMeterProvider: MeterProvider | undefined;
+  private probedNoopMeter = true;
   /**
    * Metric attributes by method, then by reason ('' for an allow): a bounded set (grpc-js
    * only runs interceptors for registered methods), each built once.
@@ -109,6 +128,23 @@ export class Telemetry {
   constructor(options: ReqauthTelemetryOptions = {}) {
     this.tracer = options.tracer ?? trace.getTracer(TRACER_NAME);
     this.fixedMeter = options.meter;
+    this.fixed = options.tracer !== undefined || options.meter !== undefined;
+  }
+
+  /**
+   * Whether anything would record a decision: a tracer or meter given, or an SDK's provider
+   * registered with the API. Without one, the binding skips telemetry (and the audit event, if
+   * it has no audit hook either): a span nobody records, and the trace context it would hand
+   * down, which is the one the call already carries.
+   */
+  active(): boolean {
+    if (this.fixed || tracerProviderRegistered()) return true;
+    const provider = metrics.getMeterProvider();
+    if (provider !== this.probedMeterProvider) {
+      this.probedMeterProvider = provider;
+      this.probedNoopMeter = provider.getMeter(TRACER_NAME) === createNoopMeter();
+    }
+    return !this.probedNoopMeter;
   }
 
   /** The call's metadata arrived: verification starts now. */
