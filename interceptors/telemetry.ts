@@ -42,6 +42,7 @@ import {
   MeterProvider,
   metrics,
   propagation,
+  ProxyTracer,
   ProxyTracerProvider,
   ROOT_CONTEXT,
   Span,
@@ -99,18 +100,15 @@ interface Instruments {
 /** What the API's proxy hands out while no tracer provider is registered. */
 const UNREGISTERED_TRACER_PROVIDER = new ProxyTracerProvider().getDelegate();
 
-/**
- * Whether a tracer provider was registered globally. Conservative: a provider this copy of
- * the API cannot look into (another copy's) counts as registered.
- */
-function tracerProviderRegistered(): boolean {
-  const provider = trace.getTracerProvider();
-  return !(provider instanceof ProxyTracerProvider) || provider.getDelegate() !== UNREGISTERED_TRACER_PROVIDER;
-}
-
 /** @internal One per ReqauthServer. */
 export class Telemetry {
   private readonly tracer: Tracer;
+  /**
+   * The API's proxy provider behind the default tracer: that tracer records once the proxy
+   * has a delegate (an SDK registered), and never before. Undefined when the tracer was given
+   * or is an SDK's already: it may record.
+   */
+  private readonly proxy: ProxyTracerProvider | undefined;
   /** A tracer or meter was given: always record. */
   private readonly fixed: boolean;
   private readonly fixedMeter: Meter | undefined;
@@ -126,7 +124,9 @@ export class Telemetry {
   private readonly metricAttributes = new Map<string, Map<string, Attributes>>();
 
   constructor(options: ReqauthTelemetryOptions = {}) {
-    this.tracer = options.tracer ?? trace.getTracer(TRACER_NAME);
+    const provider = trace.getTracerProvider();
+    this.tracer = options.tracer ?? provider.getTracer(TRACER_NAME);
+    this.proxy = !options.tracer && provider instanceof ProxyTracerProvider && this.tracer instanceof ProxyTracer ? provider : undefined;
     this.fixedMeter = options.meter;
     this.fixed = options.tracer !== undefined || options.meter !== undefined;
   }
@@ -138,7 +138,7 @@ export class Telemetry {
    * down, which is the one the call already carries.
    */
   active(): boolean {
-    if (this.fixed || tracerProviderRegistered()) return true;
+    if (this.fixed || !this.proxy || this.proxy.getDelegate() !== UNREGISTERED_TRACER_PROVIDER) return true;
     const provider = metrics.getMeterProvider();
     if (provider !== this.probedMeterProvider) {
       this.probedMeterProvider = provider;
