@@ -51,6 +51,10 @@ const BLOCK = 64;
 const ONE_SHOT_LIMIT = 4096;
 const INNER = Buffer.alloc(BLOCK + ONE_SHOT_LIMIT);
 const OUTER = Buffer.alloc(BLOCK + MAC_BYTES);
+/** The key whose pads INNER and OUTER start with. */
+let scratchKey: MacKey | undefined;
+/** INNER up to the last length hashed (most MACs of a call or a stream have one length). */
+let innerView = INNER.subarray(0, 0);
 
 /**
  * An HMAC-SHA256 key whose padded blocks are computed once (RFC 2104). The request MAC is
@@ -122,15 +126,21 @@ export class MacKey {
       h.digest().copy(out, outAt);
       return;
     }
-    this.innerPad.copy(INNER, 0);
+    // The scratch space keeps the pads of the key that used it last: a stream's tags, or one
+    // server's requests, mostly use the same key one MAC after the other.
+    if (scratchKey !== this) {
+      this.innerPad.copy(INNER, 0);
+      this.outerPad.copy(OUTER, 0);
+      scratchKey = this;
+    }
     let at = BLOCK;
     for (let i = 0; i < parts.length; i++) {
       const p = parts[i]!;
       INNER.set(p, at);
       at += p.length;
     }
-    this.outerPad.copy(OUTER, 0);
-    OUTER.write(nodeHash('sha256', INNER.subarray(0, at), 'binary'), BLOCK, 'latin1');
+    if (at !== innerView.length) innerView = INNER.subarray(0, at);
+    OUTER.write(nodeHash('sha256', innerView, 'binary'), BLOCK, 'latin1');
     out.write(nodeHash('sha256', OUTER, 'binary'), outAt, MAC_BYTES, 'latin1');
   }
 }
