@@ -511,10 +511,14 @@ class VerifyingCall extends ServerInterceptingCall implements Listener {
       const trailers = status.metadata ? status.metadata.clone() : new Metadata();
       const names = this.server.coveredNames;
       const headers = this.sentHeaders;
-      const end = responses.end({ code: status.code, details: String(status.details) }, names, {
-        headers: (name) => headers?.get(name) ?? [],
-        trailers: (name) => trailers.get(name),
-      });
+      const covered =
+        names.length === 0
+          ? undefined
+          : {
+              headers: (name: string) => headers?.get(name) ?? [],
+              trailers: (name: string) => trailers.get(name),
+            };
+      const end = responses.end({ code: status.code, details: String(status.details) }, names, covered);
       trailers.set(RESPONSE_KEY, end);
       return { ...status, metadata: trailers };
     } catch (err) {
