@@ -378,6 +378,10 @@ export interface MemoryResult {
   readonly reqauth: MemorySide;
   readonly replayEntries: number;
   /** reqauth's heap growth (after GC) per remembered nonce. */
+  /**
+   * reqauth's live memory growth (after GC) per remembered nonce: the heap and array buffers
+   * (the memory store keeps its nonces in typed arrays, outside the heap).
+   */
   readonly heapBytesPerEntry: number;
   /** The same, less plain's heap growth over the same calls. */
   readonly netHeapBytesPerEntry: number;
@@ -410,7 +414,8 @@ async function memoryPhase(o: BenchOptions, material: Material, running: readonl
   const plain = sides.plain!;
   const reqauth = sides.reqauth!;
   const entries = (reqauth.afterGc.replayEntries ?? 0) - (reqauth.before.replayEntries ?? 0);
-  const growth = (s: MemorySide) => s.afterGc.heapUsed - s.before.heapUsed;
+  const live = (m: MemReport) => m.heapUsed + m.arrayBuffers;
+  const growth = (s: MemorySide) => live(s.afterGc) - live(s.before);
   return {
     calls: o.memory.calls,
     concurrency: o.memory.concurrency,
