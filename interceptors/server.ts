@@ -388,8 +388,10 @@ class VerifyingCall extends ServerInterceptingCall implements Listener {
   private metadata: Metadata | undefined;
   private header: VerifiedHeader | undefined;
   private stream: StreamVerifier | undefined;
-  /** Single-message calls: the message, held until the header is verified. */
+  /** Single-message calls: the message, held until the header is verified (then let go). */
   private pending: Buffer | undefined;
+  /** Single-message calls: the message arrived. */
+  private received = false;
   private released = false;
   /** Refused or cancelled: nothing more reaches the handler. */
   private done = false;
@@ -570,7 +572,9 @@ class VerifyingCall extends ServerInterceptingCall implements Listener {
     // the server answers from here on, refusals included, is signed (§13.3).
     if (this.method!.signResponses) this.responses = verdict.header.responseSigner();
     if (this.method!.singleMessage) {
-      if (this.pending) this.releaseSingle(this.pending);
+      const pending = this.pending;
+      this.pending = undefined; // the handler's from here on: the call does not keep it reachable
+      if (pending) this.releaseSingle(pending);
     } else {
       this.stream = verdict.header.streamVerifier();
       this.release();
@@ -582,9 +586,10 @@ class VerifyingCall extends ServerInterceptingCall implements Listener {
     if (!(raw instanceof RawMessage)) return this.refuse('unwrapped_service');
     if (this.method!.singleMessage) {
       // A second message is covered by no digest.
-      if (this.released || this.pending) return this.refuse('message_after_end');
-      this.pending = raw.bytes;
+      if (this.released || this.received) return this.refuse('message_after_end');
+      this.received = true;
       if (this.header) this.releaseSingle(raw.bytes);
+      else this.pending = raw.bytes;
       return;
     }
     const opened = this.stream!.open(raw.bytes);
@@ -601,7 +606,7 @@ class VerifyingCall extends ServerInterceptingCall implements Listener {
   private onHalfClose(): void {
     if (this.done) return;
     if (this.method!.singleMessage) {
-      if (!this.pending) return this.refuse('missing_message');
+      if (!this.received) return this.refuse('missing_message');
     } else if (!this.stream!.complete) {
       // A client that cancels (or whose deadline passes) ends its side of the stream and then
       // resets it, and the reset can arrive in a later packet: grpc-js delivers a half-close,
