@@ -66,8 +66,9 @@ const MODES: Record<Mode, Omit<BenchOptions, 'mode' | 'configs' | 'only' | 'skip
     profileCalls: 30_000,
   },
   quick: {
-    warmupMs: 200,
-    warmupCalls: 1000,
+    // Shorter than full mode's: with the response-signing section, under a minute on a loaded machine.
+    warmupMs: 150,
+    warmupCalls: 600,
     runMs: 150,
     rounds: 3,
     minCalls: 10,
