@@ -113,7 +113,7 @@ export function encodeEnvelope(env: Envelope, reserve = 0): Buffer {
 }
 
 /**
- * The same bytes as `encodeEnvelope`, for an envelope whose fields 1-7 (version to method)
+ * @internal The same bytes as `encodeEnvelope`, for an envelope whose fields 1-7 (version to method)
  * are `head` — encodeEnvelope of those fields alone, every later one empty — followed by the
  * nonce, issued-at, the digest of `body` (none when undefined) and the credential. Canonical
  * order puts the fields fixed per credential and method first, so a signer encodes them once
@@ -371,7 +371,7 @@ function skipValue(bytes: Uint8Array, pos: number): number {
 }
 
 /**
- * Where the key reference of a canonically ordered envelope ends: the envelope starts with
+ * @internal Where the key reference of a canonically ordered envelope ends: the envelope starts with
  * `version` = 1, `key_id`, `principal` and any `roles`, and `bytes[2..end]` is that key
  * reference exactly. -1 for any other start. Reads lengths only, never the values.
  */
@@ -385,7 +385,7 @@ export function keyReferenceEnd(bytes: Uint8Array): number {
   return pos;
 }
 
-/** A key reference that verified before: its fields, as decodeEnvelope read them. */
+/** @internal A key reference that verified before: its fields, as decodeEnvelope read them. */
 export interface KeyReference {
   readonly keyId: string;
   readonly principal: string;
@@ -400,7 +400,7 @@ function bytesAt(bytes: Uint8Array, pos: number, expected: Uint8Array): boolean 
 }
 
 /**
- * The envelope whose key reference `ref` ends at `from` (keyReferenceEnd), when the rest is
+ * @internal The envelope whose key reference `ref` ends at `from` (keyReferenceEnd), when the rest is
  * in canonical order — `on_behalf_of`, `audience`, `method`, `nonce`, `issued_at_ms`,
  * `body_digest`, `credential`, none written empty — and its audience and method are
  * `audience` and `method` (whose UTF-8 bytes are `audienceBytes` and `methodBytes`).
