@@ -7,6 +7,9 @@
 //   concurrency 1 and 64, a client stream of 100 x 100 B, a server stream of 100 x 100 B and
 //   unary 1 MiB. Per configuration: throughput and its ratio to plain and to the floor,
 //   CPU µs per call in the client and in the server, p50/p99 latency, the spread over rounds.
+// - responses (issue 12 item 6): signed responses against the same calls without — unary
+//   GetBalance and a server stream of 100 ListTransactions responses, reqauth (the methods
+//   sign, the client requires it) against reqauth-unsigned (bench/configs.ts), with plain.
 // - forged: the reqauth server's CPU per request for honest requests (no credential,
 //   accepted) and for forged ones until their refusal (random principals; a macaroon with
 //   256 third-party caveats).
@@ -52,7 +55,7 @@ import { BenchOptions, parseOptions, SECTIONS, selected } from './options';
 import { Child } from './proc';
 import { diffProfiles, ProfileDiff } from './profile';
 import { coreOps, HeaderVariant, makeMaterial, Material } from './reqauth-setup';
-import { LISTED_BYTES } from './messages';
+import { BALANCE_REQUEST_BYTES, LISTED_BYTES } from './messages';
 import { median, pairedDiff, pairedRatio, percentiles, spread, Spread } from './stats';
 import * as report from './report';
 
@@ -80,6 +83,25 @@ export const GRPC_CASES: readonly GrpcCase[] = [
   { id: 'server-stream-100x100B-c1', kind: 'server-stream', bytes: LISTED_BYTES, messages: 100, concurrency: 1, describe: 'server stream of 100 responses of 100 B, concurrency 1 (a call = a stream)' },
   { id: 'unary-1MiB-c1', kind: 'unary', bytes: MiB, messages: 1, concurrency: 1, describe: 'unary, 1 MiB request, concurrency 1 (end to end)' },
 ];
+
+/**
+ * The response-signing section's cases (issue 12 item 6): methods whose responses reqauth
+ * signs, in the configurations of RESPONSE_CONFIGS below.
+ */
+export const RESPONSE_CASES: readonly GrpcCase[] = [
+  { id: 'signed-unary-c1', kind: 'balance', bytes: BALANCE_REQUEST_BYTES, messages: 1, concurrency: 1, describe: 'unary GetBalance, a signed response, concurrency 1' },
+  {
+    id: 'signed-server-stream-100x100B-c1',
+    kind: 'server-stream',
+    bytes: LISTED_BYTES,
+    messages: 100,
+    concurrency: 1,
+    describe: 'server stream of 100 signed responses of 100 B (ListTransactions), concurrency 1',
+  },
+];
+
+/** Plain for the ratios, then reqauth without and with response signing. */
+const RESPONSE_CONFIGS: readonly ConfigName[] = ['plain', 'reqauth-unsigned', 'reqauth'];
 
 // ------------------------------------------------------------------ processes
 
@@ -119,6 +141,7 @@ async function stopPairs(pairs: readonly Pair[]): Promise<void> {
 
 interface Served {
   transfers: number;
+  balances: number;
   lists: number;
   imports: number;
   importedMessages: number;
@@ -134,7 +157,7 @@ interface CpuReport {
 function checkServed(what: string, kind: CaseKind | 'refused', before: Served, after: Served, calls: number, messages: number): void {
   const d = (k: keyof Served) => after[k] - before[k];
   const expect: Partial<Served> =
-    kind === 'unary' ? { transfers: calls } : kind === 'server-stream' ? { lists: calls } : kind === 'client-stream' ? { imports: calls, importedMessages: calls * messages } : { transfers: 0 };
+    kind === 'unary' ? { transfers: calls } : kind === 'balance' ? { balances: calls } : kind === 'server-stream' ? { lists: calls } : kind === 'client-stream' ? { imports: calls, importedMessages: calls * messages } : { transfers: 0 };
   for (const [k, v] of Object.entries({ unauthenticated: 0, ...expect })) {
     if (d(k as keyof Served) !== v) throw new Error(`${what}: expected ${k} +${v}, the server counted +${d(k as keyof Served)}`);
   }
@@ -216,6 +239,22 @@ async function grpcCase(o: BenchOptions, pairs: readonly Pair[], c: GrpcCase, lo
     }
   }
   return { case: c, callsPerRun: n, sides };
+}
+
+/** Signed responses against the same calls without (reqauth / reqauth-unsigned, per round). */
+export interface SigningCost {
+  readonly throughput: Spread;
+  /** reqauth-unsigned's client + server CPU per call / reqauth's. */
+  readonly byCpu: Spread;
+  /** CPU µs per call that signing adds, per side. */
+  readonly cpuAdded: { readonly client: Spread; readonly server: Spread };
+}
+
+export function signingCost(res: GrpcCaseResult): SigningCost | undefined {
+  const signed = res.sides.reqauth;
+  const unsigned = res.sides['reqauth-unsigned'];
+  if (!signed || !unsigned) return undefined;
+  return { throughput: pairedRatio(signed.callsPerSec, unsigned.callsPerSec), byCpu: pairedRatio(totalCpu(unsigned), totalCpu(signed)), cpuAdded: above(signed, unsigned) };
 }
 
 export interface ConfigSummary {
@@ -339,6 +378,10 @@ export interface MemoryResult {
   readonly reqauth: MemorySide;
   readonly replayEntries: number;
   /** reqauth's heap growth (after GC) per remembered nonce. */
+  /**
+   * reqauth's live memory growth (after GC) per remembered nonce: the heap and array buffers
+   * (the memory store keeps its nonces in typed arrays, outside the heap).
+   */
   readonly heapBytesPerEntry: number;
   /** The same, less plain's heap growth over the same calls. */
   readonly netHeapBytesPerEntry: number;
@@ -371,7 +414,8 @@ async function memoryPhase(o: BenchOptions, material: Material, running: readonl
   const plain = sides.plain!;
   const reqauth = sides.reqauth!;
   const entries = (reqauth.afterGc.replayEntries ?? 0) - (reqauth.before.replayEntries ?? 0);
-  const growth = (s: MemorySide) => s.afterGc.heapUsed - s.before.heapUsed;
+  const live = (m: MemReport) => m.heapUsed + m.arrayBuffers;
+  const growth = (s: MemorySide) => live(s.afterGc) - live(s.before);
   return {
     calls: o.memory.calls,
     concurrency: o.memory.concurrency,
@@ -482,8 +526,10 @@ async function main(): Promise<void> {
   const say = (line: string) => process.stderr.write(`${((performance.now() - started) / 1000).toFixed(1).padStart(6)} s  ${line}\n`);
   const material = makeMaterial();
   for (const term of [...(o.only ?? []), ...o.skip]) {
-    if (!(SECTIONS as readonly string[]).includes(term) && !GRPC_CASES.some((c) => c.id.includes(term))) {
-      throw new Error(`--only/--skip ${term}: no case or section of that name (cases: ${GRPC_CASES.map((c) => c.id).join(', ')}; sections: ${SECTIONS.join(', ')})`);
+    if (!(SECTIONS as readonly string[]).includes(term) && ![...GRPC_CASES, ...RESPONSE_CASES].some((c) => c.id.includes(term))) {
+      throw new Error(
+        `--only/--skip ${term}: no case or section of that name (cases: ${[...GRPC_CASES, ...RESPONSE_CASES].map((c) => c.id).join(', ')}; sections: ${SECTIONS.join(', ')})`,
+      );
     }
   }
   const cases = GRPC_CASES.filter((c) => selected(o, 'grpc', c.id));
@@ -508,22 +554,28 @@ async function main(): Promise<void> {
     results['profiles'] = profiles;
   } else {
     const grpc: GrpcCaseResult[] = [];
+    const responses: GrpcCaseResult[] = [];
     let forged: ForgedResult | undefined;
     let memory: MemoryResult | undefined;
     let profiles: ProfileResult[] | undefined;
     const hasReqauth = o.configs.includes('reqauth');
+    const responseCases = hasReqauth ? RESPONSE_CASES.filter((c) => selected(o, 'responses', c.id)) : [];
     const wantForged = selected(o, 'forged') && hasReqauth;
     const wantMemory = selected(o, 'memory') && hasReqauth;
     // --tiny exercises everything on one set of processes (start-up dominates its time).
     const tiny = o.mode === 'tiny';
-    if (cases.length > 0 || wantForged || (tiny && wantMemory)) {
-      const configs = cases.length > 0 ? o.configs : (['plain', 'reqauth'] as ConfigName[]);
+    if (cases.length > 0 || responseCases.length > 0 || wantForged || (tiny && wantMemory)) {
+      const grid: readonly ConfigName[] = cases.length > 0 ? o.configs : ['plain', 'reqauth'];
+      const configs = [...new Set([...grid, ...(responseCases.length > 0 ? RESPONSE_CONFIGS : [])])];
       say(`starting ${configs.length} server/client pairs (${configs.join(', ')})`);
       const pairs = await startPairs(configs, material);
       const pair = (c: ConfigName) => pairs.find((p) => p.config === c)!;
       try {
         for (const [i, c] of cases.entries()) {
-          grpc.push(await grpcCase(o, pairs, c, (line) => say(`[${i + 1}/${cases.length}] ${c.id}: ${line}`)));
+          grpc.push(await grpcCase(o, o.configs.map(pair), c, (line) => say(`[${i + 1}/${cases.length}] ${c.id}: ${line}`)));
+        }
+        for (const [i, c] of responseCases.entries()) {
+          responses.push(await grpcCase(o, RESPONSE_CONFIGS.map(pair), c, (line) => say(`[responses ${i + 1}/${responseCases.length}] ${c.id}: ${line}`)));
         }
         if (wantForged) forged = await forgedPhase(o, pair('reqauth'), (line) => say(`[forged] ${line}`));
         if (tiny && wantMemory) memory = await memoryPhase(o, material, [pair('plain'), pair('reqauth')], (line) => say(`[memory] ${line}`));
@@ -555,9 +607,11 @@ async function main(): Promise<void> {
     }
 
     const summaries = grpc.map((g) => ({ result: g, summary: summarize(g) }));
+    const signing = responses.map((g) => ({ result: g, summary: summarize(g), cost: signingCost(g) }));
     console.log(report.header(o, machine(), loadBefore));
     for (const s of summaries) console.log(report.grpcCase(s.result, s.summary, sha256));
-    const targets = report.targets(summaries, forged, memory, sha256, o);
+    if (signing.length) console.log(report.responses(signing));
+    const targets = report.targets(summaries, forged, memory, sha256, o, signing);
     if (targets.rows.length) console.log(targets.text);
     if (forged) console.log(report.forged(forged));
     if (memory) console.log(report.memory(memory));
@@ -572,6 +626,13 @@ async function main(): Promise<void> {
       rounds: o.rounds,
       configs: s.summary,
       ...(sha256 && s.result.case.bytes >= 64 * KiB ? { extraSha256Passes: report.extraPasses(s.summary, s.result.case.bytes, sha256) } : {}),
+    }));
+    results['responses'] = signing.map((s) => ({
+      ...s.result.case,
+      callsPerRun: s.result.callsPerRun,
+      rounds: o.rounds,
+      configs: s.summary,
+      signedVsUnsigned: s.cost,
     }));
     results['targets'] = targets.rows;
     results['forged'] = forged;

@@ -11,9 +11,10 @@ import { clientOptions, ConfigName, isConfig } from './configs';
 import { fatal, progress, serve } from './proc';
 import { startProfile, stopProfile } from './profile';
 import { HeaderVariant, headerBytes, Material, PRINCIPAL, requestHeaders } from './reqauth-setup';
-import { TRANSFER_PATH, transactionOfSize } from './messages';
+import { BALANCE_REQUEST, TRANSFER_PATH, transactionOfSize } from './messages';
 
-export type CaseKind = 'unary' | 'client-stream' | 'server-stream';
+/** `balance`: unary GetBalance, whose response reqauth signs (the response-signing section). */
+export type CaseKind = 'unary' | 'balance' | 'client-stream' | 'server-stream';
 
 export interface RunArgs {
   readonly kind: CaseKind;
@@ -112,11 +113,15 @@ function callError(what: string, err: grpc.ServiceError): Error {
 
 /** One call of the given kind, as a function of its completion callback. */
 function caseCall(client: LedgerServiceClient, args: RunArgs): (done: Done) => void {
-  const tx = transactionOfSize(args.bytes);
+  const tx = args.kind === 'balance' ? undefined : transactionOfSize(args.bytes);
   switch (args.kind) {
     case 'unary': {
       const request = { transaction: tx };
       return (done) => client.transfer(request, (err) => done(err ? callError('Transfer', err) : null));
+    }
+    case 'balance': {
+      const request = BALANCE_REQUEST;
+      return (done) => client.getBalance(request, (err) => done(err ? callError('GetBalance', err) : null));
     }
     case 'client-stream': {
       const message = { transaction: tx };

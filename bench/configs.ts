@@ -7,18 +7,26 @@
 //            client sets it, the server reads, checks and removes it), no crypto: the floor
 //            of a design that sends one per-request header — a unique value defeats the
 //            HTTP/2 header table, as a MAC or nonce does.
-//   reqauth  reqauth (bench/reqauth-setup.ts).
+//   reqauth  reqauth (bench/reqauth-setup.ts): the methods whose .proto rule says
+//            sign_responses (GetBalance, ListTransactions) sign their responses, and the
+//            client requires them signed.
 //   jwt      what users pick instead: the client interceptor signs a jose HS256 JWT per call
 //            (sub, aud, method, iat, exp, jti) into `authorization`; the server interceptor
 //            verifies it (algorithm, audience, expiry, method) before the handler. No body
 //            binding, no replay cache. The key is a pre-imported CryptoKey, jose's fastest.
+//
+// One more, for the response-signing section only (bench.ts, issue 12 item 6):
+//   reqauth-unsigned  reqauth with no method signing its responses, and a client that
+//                     requires none: the same calls without response signing.
 import { randomBytes, webcrypto } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import type * as Jose from 'jose';
 import { Material, reqauthClient, reqauthServer, ServerSetup } from './reqauth-setup';
 
 export const CONFIGS = ['plain', 'noop', 'floor', 'reqauth', 'jwt'] as const;
-export type ConfigName = (typeof CONFIGS)[number];
+/** Configurations only the response-signing section runs (not in the main grid). */
+export const RESPONSE_CONFIGS = ['reqauth-unsigned'] as const;
+export type ConfigName = (typeof CONFIGS)[number] | (typeof RESPONSE_CONFIGS)[number];
 
 export const CONFIG_LABELS: Readonly<Record<ConfigName, string>> = {
   plain: 'plain grpc-js',
@@ -26,13 +34,14 @@ export const CONFIG_LABELS: Readonly<Record<ConfigName, string>> = {
   floor: 'floor: no-op pair + 200 B md',
   reqauth: 'reqauth',
   jwt: 'jose HS256 JWT pair',
+  'reqauth-unsigned': 'reqauth, responses unsigned',
 };
 
 export const FLOOR_KEY = 'x-bench-floor-bin';
 export const FLOOR_BYTES = 200;
 
 export function isConfig(name: string): name is ConfigName {
-  return (CONFIGS as readonly string[]).includes(name);
+  return (CONFIGS as readonly string[]).includes(name) || (RESPONSE_CONFIGS as readonly string[]).includes(name);
 }
 
 // ------------------------------------------------------------------ servers
@@ -47,6 +56,8 @@ export async function serverSetup(config: ConfigName, material: Material, option
       return simpleServer(new grpc.Server({ ...options, interceptors: [floorServerInterceptor()] }));
     case 'reqauth':
       return reqauthServer(material, options);
+    case 'reqauth-unsigned':
+      return reqauthServer(material, options, { signResponses: false });
     case 'jwt':
       return jwtServer(await import('jose'), await hmacKey(material), material.audience, options);
   }
@@ -117,6 +128,8 @@ export async function clientOptions(config: ConfigName, material: Material, prin
       return { interceptors: [metadataClientInterceptor(floorEntry)] };
     case 'reqauth':
       return reqauthClient(material);
+    case 'reqauth-unsigned':
+      return reqauthClient(material, { signedResponses: false });
     case 'jwt':
       return { interceptors: [jwtClientInterceptor(await import('jose'), await hmacKey(material), principal, material.audience)] };
   }

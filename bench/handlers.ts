@@ -8,7 +8,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { LedgerServiceHandlers } from '../examples/generated/ledger/v1/LedgerService';
 
 /** Calls the handlers completed, by kind, for the bench's check that every counted call ran. */
-export const served = { transfers: 0, lists: 0, imports: 0, importedMessages: 0, unauthenticated: 0 };
+export const served = { transfers: 0, balances: 0, lists: 0, imports: 0, importedMessages: 0, unauthenticated: 0 };
 
 /** The most responses ListTransactions sends (bounds a request's work). */
 const MAX_LIST = 1000;
@@ -38,7 +38,8 @@ export function benchHandlers(options: HandlerOptions): LedgerServiceHandlers {
     },
     GetBalance(call, callback) {
       identify(call);
-      callback(null, { account: call.request.account, balance: '0' });
+      served.balances++;
+      callback(null, { account: call.request.account, balance: String(served.balances) });
     },
     Transfer(call, callback) {
       identify(call);

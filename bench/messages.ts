@@ -5,6 +5,10 @@ import { randomBytes } from 'node:crypto';
 import { LedgerService } from '../examples/ledger/definition';
 
 export const TRANSFER_PATH = '/ledger.v1.LedgerService/Transfer';
+/** The GetBalance request of the response-signing section's unary case. */
+export const BALANCE_REQUEST = { account: 'acc-alice' };
+/** Its serialized size. */
+export const BALANCE_REQUEST_BYTES = (LedgerService.service.GetBalance.requestSerialize as (r: typeof BALANCE_REQUEST) => Buffer)(BALANCE_REQUEST).length;
 /** Bytes of each ListTransactions response (the server-streaming case). */
 export const LISTED_BYTES = 100;
 

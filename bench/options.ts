@@ -3,8 +3,8 @@
 //   --quick            under a minute: fewer, shorter rounds; macaroon and audit only with --only
 //   --tiny             a few calls per run: checks that the harness works (the test suite)
 //   --only A,B         only these: a case id or part of one (unary-100B-c1, c64, 64KiB,
-//                      client-stream, server-stream, 1MiB) or a section (grpc, forged, memory,
-//                      micro, macaroon, audit)
+//                      client-stream, server-stream, 1MiB, signed-unary-c1, signed-server-stream)
+//                      or a section (grpc, responses, forged, memory, micro, macaroon, audit)
 //   --skip A,B         all but these (same names); --no-macaroon etc. as before
 //   --configs A,B      configurations to compare (plain always runs: ratios need it)
 //   --rounds N --run-ms N --warmup-ms N       override the mode's values
@@ -19,7 +19,7 @@ import { REPO_ROOT } from '../examples/ledger/definition';
 import { CONFIGS, ConfigName, isConfig } from './configs';
 
 export type Mode = 'full' | 'quick' | 'tiny';
-export const SECTIONS = ['grpc', 'forged', 'memory', 'micro', 'macaroon', 'audit'] as const;
+export const SECTIONS = ['grpc', 'responses', 'forged', 'memory', 'micro', 'macaroon', 'audit'] as const;
 export type Section = (typeof SECTIONS)[number];
 
 export interface BenchOptions {
@@ -66,8 +66,9 @@ const MODES: Record<Mode, Omit<BenchOptions, 'mode' | 'configs' | 'only' | 'skip
     profileCalls: 30_000,
   },
   quick: {
-    warmupMs: 200,
-    warmupCalls: 1000,
+    // Shorter than full mode's: with the response-signing section, under a minute on a loaded machine.
+    warmupMs: 150,
+    warmupCalls: 600,
     runMs: 150,
     rounds: 3,
     minCalls: 10,
@@ -114,7 +115,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     return n;
   };
   const list = (flag: string): string[] | undefined => value(flag)?.split(',').map((s) => s.trim()).filter(Boolean);
-  const known = new Set(['--quick', '--tiny', '--profile', '--no-micro', '--no-macaroon', '--no-audit', '--no-unary', '--no-grpc', '--no-forged', '--no-memory']);
+  const known = new Set(['--quick', '--tiny', '--profile', '--no-micro', '--no-macaroon', '--no-audit', '--no-unary', '--no-grpc', '--no-responses', '--no-forged', '--no-memory']);
   const valued = new Set(['--only', '--skip', '--configs', '--rounds', '--run-ms', '--warmup-ms', '--memory-calls', '--profile-base', '--profile-calls', '--profile-interval', '--profile-dir', '--out']);
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -129,7 +130,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
   // plain first: every ratio is to it.
   const chosen = CONFIGS.filter((c) => c === 'plain' || configs.includes(c));
   const skip = [...(list('--skip') ?? [])];
-  for (const s of ['micro', 'macaroon', 'audit', 'grpc', 'forged', 'memory']) if (has(`--no-${s}`)) skip.push(s);
+  for (const s of ['micro', 'macaroon', 'audit', 'grpc', 'responses', 'forged', 'memory']) if (has(`--no-${s}`)) skip.push(s);
   if (has('--no-unary')) skip.push('grpc');
   const base = value('--profile-base') ?? 'plain';
   const profileDir = path.resolve(value('--profile-dir') ?? path.join(REPO_ROOT, 'bench', 'profiles'));

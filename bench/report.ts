@@ -2,7 +2,7 @@
 // this run's own numbers, then the refusal cost, memory and the core-only benches.
 import * as path from 'node:path';
 import type { AuditBenchResult } from './audit-store';
-import type { ConfigSummary, ForgedResult, GrpcCaseResult, MemoryResult, MemorySide, ProfileResult } from './bench';
+import type { ConfigSummary, ForgedResult, GrpcCaseResult, MemoryResult, MemorySide, ProfileResult, SigningCost } from './bench';
 import { CONFIG_LABELS, ConfigName, FLOOR_BYTES } from './configs';
 import type { ComparisonResult, MacaroonBenchConfig } from './macaroon';
 import type { MicroResult } from './micro';
@@ -84,6 +84,23 @@ export function extraPasses(summary: Partial<Record<ConfigName, ConfigSummary>>,
   return { clientUs, serverUs, client: clientUs / pass, server: serverUs / pass, passUs: pass };
 }
 
+type SigningCase = { result: GrpcCaseResult; summary: Partial<Record<ConfigName, ConfigSummary>>; cost: SigningCost | undefined };
+
+/** The response-signing section: each case's table, then what signing costs (issue 12 item 6). */
+export function responses(cases: readonly SigningCase[]): string {
+  let text = '\nResponse signing (issue 12): reqauth signs the responses of GetBalance and ListTransactions (their .proto rule) and its client\nrequires them signed; "responses unsigned" is the same reqauth with no method signing and a client requiring nothing.';
+  for (const c of cases) {
+    text += `\n${grpcCase(c.result, c.summary, undefined)}`;
+    const k = c.cost;
+    if (k) {
+      text +=
+        `\nsigned / unsigned (per round): throughput ${ratio(k.throughput)}, by CPU ${ratio(k.byCpu)}; ` +
+        `CPU per call signing adds: client ${signed(k.cpuAdded.client.median, 1)} µs (${range(k.cpuAdded.client)}), server ${signed(k.cpuAdded.server.median, 1)} µs (${range(k.cpuAdded.server)})`;
+    }
+  }
+  return text;
+}
+
 export interface TargetRow {
   readonly target: string;
   readonly case?: string;
@@ -98,6 +115,7 @@ export function targets(
   memory: MemoryResult | undefined,
   sha256UsPerMiB: number | undefined,
   o: BenchOptions,
+  signing: readonly SigningCase[] = [],
 ): { rows: TargetRow[]; text: string } {
   const rows: TargetRow[] = [];
   for (const { result, summary } of cases) {
@@ -125,6 +143,10 @@ export function targets(
       }
     }
   }
+  for (const { result, cost } of signing) {
+    if (!cost) continue;
+    rows.push({ target: 'signed responses >= 0.95 of reqauth without (issue 12)', case: result.case.id, value: cost.throughput.median.toFixed(3), pass: cost.throughput.median >= 0.95 });
+  }
   if (forged) {
     for (const v of ['forged-principal', 'forged-macaroon-256'] as const) {
       const s = forged.vsHonest[v];
@@ -134,10 +156,10 @@ export function targets(
   if (memory && memory.replayEntries > 0) {
     rows.push({ target: 'replay cache <= 100 B per remembered nonce', case: 'memory', value: `${fmt(memory.netHeapBytesPerEntry)} B`, pass: memory.netHeapBytesPerEntry <= 100 });
     const rssExcess = memory.reqauth.after.rss - memory.plain.after.rss;
-    const share = memory.reqauth.afterGc.heapUsed - memory.plain.afterGc.heapUsed;
-    rows.push({ target: "RSS above plain's <= reqauth's extra live heap (the cache)", case: 'memory', value: `${mib(rssExcess)} vs ${mib(share)}`, pass: rssExcess <= share });
+    const share = memory.reqauth.afterGc.heapUsed + memory.reqauth.afterGc.arrayBuffers - (memory.plain.afterGc.heapUsed + memory.plain.afterGc.arrayBuffers);
+    rows.push({ target: "RSS above plain's <= reqauth's extra live memory (the cache)", case: 'memory', value: `${mib(rssExcess)} vs ${mib(share)}`, pass: rssExcess <= share });
   }
-  const t = [['target (issue 10)', 'case', 'this run', 'verdict'], ...rows.map((r) => [r.target, r.case ?? '', r.value, r.pass ? 'PASS' : 'MISS'])];
+  const t = [['target (issues 10, 12)', 'case', 'this run', 'verdict'], ...rows.map((r) => [r.target, r.case ?? '', r.value, r.pass ? 'PASS' : 'MISS'])];
   const how = `${o.rounds} rounds${o.mode === 'full' ? '' : `; ${o.mode} mode, so indicative only`}`;
   return { rows, text: rows.length ? `\nTargets, judged on this run's medians (${how}):\n${table(t, 2)}` : '' };
 }
@@ -165,12 +187,13 @@ export function memory(m: MemoryResult): string {
     mib(s.afterGc.rss),
     mib(s.before.heapUsed),
     mib(s.afterGc.heapUsed),
+    mib(s.afterGc.arrayBuffers),
     fmt(s.callsPerSec),
   ];
-  const rows = [['server (fresh process)', 'rss before', 'rss after', 'rss after GC', 'heap before', 'heap after GC', 'calls/s'], row('plain grpc-js', m.plain), row('reqauth', m.reqauth)];
+  const rows = [['server (fresh process)', 'rss before', 'rss after', 'rss after GC', 'heap before', 'heap after GC', 'array buffers after GC', 'calls/s'], row('plain grpc-js', m.plain), row('reqauth', m.reqauth)];
   return (
     `\nServer memory after ${m.calls.toLocaleString('en-US')} unary calls of 100 B at concurrency ${m.concurrency} (heap after two full GCs, --expose-gc)\n${table(rows)}\n` +
-    `replay cache: ${m.replayEntries.toLocaleString('en-US')} nonces remembered; reqauth's heap growth ${fmt(m.heapBytesPerEntry)} B per nonce, ` +
+    `replay cache: ${m.replayEntries.toLocaleString('en-US')} nonces remembered; reqauth's live memory growth (heap and array buffers) ${fmt(m.heapBytesPerEntry)} B per nonce, ` +
     `${fmt(m.netHeapBytesPerEntry)} B net of plain's growth over the same calls` +
     (m.replayEntries < m.calls
       ? `\n(fewer nonces than calls: the cache forgets a nonce once its request could no longer be accepted, 150 s after issue by default, and this run took longer)`

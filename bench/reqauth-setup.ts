@@ -3,11 +3,14 @@
 // when the grpc-js binding's API changes only this file follows it.
 //
 // Server: ReqauthServer as the server's interceptor and `auth.addService` for the wrapped
-// service (as test/support/harness.ts does), the policy from the proto's access options,
+// service (as test/support/harness.ts does), the policy from the proto's access options
+// (so GetBalance and ListTransactions sign their responses; without response signing, the
+// same rules with `sign_responses` off),
 // macaroons accepted (so a forged macaroon credential reaches the verifier's macaroon path,
 // as it would on any service that accepts delegation), an explicit MemoryReplayStore (the
 // default, made here so the bench can count its entries), no audit hook, no telemetry.
-// Client: reqauthClientOptions. Forged and honest headers for the refusal-cost measurement
+// Client: reqauthClientOptions, requiring signed responses for the methods whose .proto rule
+// signs them (signedResponseMethods), as a client of this service should. Forged and honest headers for the refusal-cost measurement
 // come from the core's RequestSigner, so they follow any change of the wire format.
 import { randomBytes } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
@@ -28,9 +31,11 @@ import {
   parseKeyring,
   parseMacaroonKeyring,
   policyFromServiceDefinition,
+  ACCESS_OPTION,
   RequestSigner,
   RequestVerifier,
   serviceKeyringFor,
+  signedResponseMethods,
   staticKeySource,
   type Macaroon,
 } from '../src';
@@ -78,11 +83,13 @@ export interface ServerSetup {
   stats(): Record<string, number>;
 }
 
-export function reqauthServer(material: Material, options: grpc.ServerOptions): ServerSetup {
+/** With `signResponses: false`, no method signs its responses (the bench's reqauth-unsigned). */
+export function reqauthServer(material: Material, options: grpc.ServerOptions, how: { signResponses?: boolean } = {}): ServerSetup {
   const replayStore = new MemoryReplayStore();
+  const definition = how.signResponses === false ? withoutResponseSigning(LedgerService.service) : LedgerService.service;
   const auth = new ReqauthServer({
     keys: staticKeySource(parseKeyring(material.serviceKeyring), material.audience),
-    policy: policyFromServiceDefinition(LedgerService.service),
+    policy: policyFromServiceDefinition(definition),
     replayStore,
     macaroons: macaroonAcceptance({ keys: macaroonKeys(parseMacaroonKeyring(material.macaroonKeyring)) }),
   });
@@ -95,8 +102,21 @@ export function reqauthServer(material: Material, options: grpc.ServerOptions): 
   };
 }
 
-export function reqauthClient(material: Material): grpc.ClientOptions {
-  return reqauthClientOptions({ credential: parseCredential(material.credential) });
+/** The service definition with every access rule's `sign_responses` turned off (for its policy only). */
+function withoutResponseSigning(definition: grpc.ServiceDefinition): grpc.ServiceDefinition {
+  const out: Record<string, unknown> = {};
+  for (const [name, method] of Object.entries(definition)) {
+    const options = (method as { options?: Record<string, unknown> }).options;
+    const access = options?.[ACCESS_OPTION] as Record<string, unknown> | undefined;
+    out[name] = access ? { ...method, options: { ...options, [ACCESS_OPTION]: { ...access, sign_responses: false, signResponses: false } } } : method;
+  }
+  return out as grpc.ServiceDefinition;
+}
+
+/** With `signedResponses: false`, the client requires no signed response (reqauth-unsigned). */
+export function reqauthClient(material: Material, how: { signedResponses?: boolean } = {}): grpc.ClientOptions {
+  const requireSignedResponses = how.signedResponses === false ? undefined : signedResponseMethods(LedgerService.service);
+  return reqauthClientOptions({ credential: parseCredential(material.credential), requireSignedResponses });
 }
 
 // ------------------------------------------------------------------ refusal cost

@@ -101,10 +101,18 @@ function signedResponsesRequired(option: ReqauthClientOptions['requireSignedResp
     if (path.endsWith('/*')) services.add(path.slice(0, -1));
     else exact.add(path);
   }
-  return (path) => exact.has(path) || services.has(path.slice(0, path.lastIndexOf('/') + 1));
+  // Asked twice per call (transformer, interceptor): the answer per path is kept, a few
+  // hundred paths at most (a client's methods), so no string is cut per call.
+  const known = new Map<string, boolean>();
+  return (path) => {
+    let required = known.get(path);
+    if (required === undefined) {
+      required = exact.has(path) || services.has(path.slice(0, path.lastIndexOf('/') + 1));
+      if (known.size < 4096) known.set(path, required);
+    }
+    return required;
+  };
 }
-
-const passThrough = new WeakMap<Serialize, Serialize>();
 
 /**
  * A message reached the serializer without passing reqauth's interceptor, so it would leave
@@ -116,6 +124,9 @@ function unsigned(): never {
   );
 }
 
+/** The bottom of a signing call's chain sends what the interceptor serialized and signed, nothing else. */
+const passThrough: Serialize = (value) => (value instanceof Serialized ? value.bytes : unsigned());
+
 /**
  * The transformer that goes with one signing interceptor. It keeps the original serializer
  * aside for the interceptor and lets only what the interceptor serialized (and signed) reach
@@ -125,15 +136,9 @@ function unsigned(): never {
 function transformerFor(signing: Interceptor, signedResponses: ((path: string) => boolean) | undefined): CallInvocationTransformer {
   return (props) => {
     const def = props.methodDefinition as ReqauthMethodDefinition;
-    const original = def.requestSerialize as Serialize;
-    let serialize = passThrough.get(original);
-    if (!serialize) {
-      serialize = (value) => (value instanceof Serialized ? value.bytes : unsigned());
-      passThrough.set(original, serialize);
-    }
     // client.js builds a fresh methodDefinition per call, so it may be amended in place.
-    def[ORIGINAL] = original;
-    def.requestSerialize = serialize;
+    def[ORIGINAL] = def.requestSerialize as Serialize;
+    def.requestSerialize = passThrough;
     if (signedResponses?.(def.path)) {
       def[ORIGINAL_DESERIALIZE] = def.responseDeserialize as Deserialize;
       def.responseDeserialize = keepBytes;
@@ -256,17 +261,19 @@ abstract class SigningCall {
  * the hold lasts no longer than that.
  */
 class SingleMessageSigningCall extends SigningCall {
-  private held: { metadata: Metadata; listener: CallListener } | undefined;
+  /** The held start, until the message comes (or the call ends without one). */
+  private heldMetadata: Metadata | undefined;
+  private heldListener: CallListener | undefined;
 
   start(metadata: Metadata, listener: CallListener): void {
-    this.held = { metadata, listener };
+    this.heldMetadata = metadata;
+    this.heldListener = listener;
   }
 
   sendMessageWithContext(context: MessageContext, message: unknown): void {
     const bytes = this.serialize(message);
-    const held = this.held;
-    if (held) {
-      this.sign(held.metadata, bytes);
+    if (this.heldMetadata) {
+      this.sign(this.heldMetadata, bytes);
       this.releaseStart(); // start goes down before its message
     }
     this.next.sendMessageWithContext(context, new Serialized(bytes));
@@ -283,10 +290,12 @@ class SingleMessageSigningCall extends SigningCall {
   }
 
   private releaseStart(): void {
-    const held = this.held;
-    if (!held) return;
-    this.held = undefined;
-    this.next.start(held.metadata, this.listener(held.listener));
+    const metadata = this.heldMetadata;
+    if (!metadata) return;
+    const listener = this.heldListener;
+    this.heldMetadata = undefined;
+    this.heldListener = undefined;
+    this.next.start(metadata, this.listener(listener));
   }
 }
 
@@ -339,11 +348,13 @@ export function presentMacaroon(presentation: MacaroonPresentation, metadata = n
   return metadata;
 }
 
+const NO_SIGN_OPTIONS: SignOptions = Object.freeze({});
+
 /** Moves the application's on-behalf-of metadata and macaroon into the envelope. */
 function takeSignOptions(metadata: Metadata): SignOptions {
   const macaroon = macaroons.get(metadata);
   const values: MetadataValue[] = metadata.get(ON_BEHALF_OF_KEY);
-  if (values.length === 0) return macaroon ? { macaroon } : {};
+  if (values.length === 0) return macaroon ? { macaroon } : NO_SIGN_OPTIONS;
   metadata.remove(ON_BEHALF_OF_KEY);
   if (values.length !== 1 || typeof values[0] !== 'string') throw new Error(`reqauth: ${ON_BEHALF_OF_KEY} must be one string`);
   return macaroon ? { onBehalfOf: values[0], macaroon } : { onBehalfOf: values[0] };

@@ -180,7 +180,7 @@ export class ReqauthServer {
       };
       const handler = implementation[name] ?? (m.originalName ? implementation[m.originalName] : undefined);
       if (!handler) continue; // grpc-js answers UNIMPLEMENTED, as it would without reqauth
-      handlers[name] = this.guardedHandler(handler, m) as UntypedHandleCall;
+      handlers[name] = this.guardedHandler(handler, m);
     }
     server.addService(methods as unknown as ServiceDefinition, handlers);
   }
@@ -226,13 +226,15 @@ export class ReqauthServer {
   /**
    * @internal Records a decision: the audit hook, then telemetry. Never throws (spec §8): an
    * audit hook that throws is reported once, and the caller refuses the call rather than let
-   * it through unaudited. Returns false when the hook threw.
+   * it through unaudited. Returns false when the hook threw. With no hook and no telemetry
+   * (nothing records: Telemetry.active) there is nothing to build.
    */
-  record(path: string, claims: Claims | undefined, refusal: Refusal | undefined, peer: () => string, telemetry?: CallTelemetry, signedResponse = false): boolean {
+  record(path: string, claims: Claims | undefined, refusal: Refusal | undefined, call: PeerOf, telemetry?: CallTelemetry, signedResponse = false): boolean {
+    if (!this.audit && !telemetry) return true;
     let event: AuditEvent | undefined;
     let audited = true;
     try {
-      event = { decision: refusal ? 'deny' : 'allow', reason: refusal?.reason, method: path, claims, public: false, timeMs: this.now(), peer: peer() };
+      event = { decision: refusal ? 'deny' : 'allow', reason: refusal?.reason, method: path, claims, public: false, timeMs: this.now(), peer: call.getPeer() };
       if (signedResponse) event = { ...event, signedResponse };
       this.audit?.(event);
     } catch (err) {
@@ -264,29 +266,55 @@ export class ReqauthServer {
    * claims it attached, or a public call it let through. Anything else means the interceptor
    * is not installed (or not this one's), and the call is refused (`interceptor_missing`).
    */
-  private guardedHandler(handler: UntypedHandleCall, method: ServerMethodDefinition<unknown, unknown>): (...args: unknown[]) => unknown {
-    const call = handler as unknown as (...args: unknown[]) => unknown;
+  private guardedHandler(handler: UntypedHandleCall, method: ServerMethodDefinition<unknown, unknown>): UntypedHandleCall {
+    const call = handler as unknown as (call: GuardedCall, callback?: unknown) => unknown;
     const path = method.path;
     const signed = this.methods.get(path)?.signResponses !== undefined;
-    const replies = !method.responseStream; // unary and client-streaming handlers get a callback
-    return (...args: unknown[]) => {
-      const serverCall = args[0] as { metadata: Metadata; getPeer(): string; emit(event: 'error', err: unknown): boolean };
-      const claims = getClaims(serverCall);
-      if (claims) {
-        annotateActiveSpan(path, claims, signed);
-        return call(...args);
-      }
-      if (passedPublic(serverCall)) return call(...args);
+    const refuseUnpassed = (serverCall: GuardedCall, callback: ((err: unknown) => void) | undefined): undefined => {
       this.reportOnce('interceptor', `${path} was called without passing auth.interceptor (is it installed on this server?)`);
       const refusal = refuse('interceptor_missing');
-      this.record(path, undefined, refusal, () => serverCall.getPeer());
+      this.record(path, undefined, refusal, serverCall);
       const status = statusFor(refusal);
       const error = Object.assign(new Error(status.details), { code: status.code, details: status.details });
-      if (replies) (args[1] as (err: unknown) => void)(error);
+      if (callback) callback(error);
       else serverCall.emit('error', error);
       return undefined;
     };
+    // Unary and client-streaming handlers get a callback; the others do not (grpc-js passes
+    // exactly these arguments).
+    if (!method.responseStream) {
+      return ((serverCall: GuardedCall, callback: (err: unknown) => void) => {
+        const claims = getClaims(serverCall);
+        if (claims) {
+          annotateActiveSpan(path, claims, signed);
+          return call(serverCall, callback);
+        }
+        if (passedPublic(serverCall)) return call(serverCall, callback);
+        return refuseUnpassed(serverCall, callback);
+      }) as unknown as UntypedHandleCall;
+    }
+    return ((serverCall: GuardedCall) => {
+      const claims = getClaims(serverCall);
+      if (claims) {
+        annotateActiveSpan(path, claims, signed);
+        return call(serverCall);
+      }
+      if (passedPublic(serverCall)) return call(serverCall);
+      return refuseUnpassed(serverCall, undefined);
+    }) as unknown as UntypedHandleCall;
   }
+}
+
+/** What a decision's audit record reads the peer address from. */
+interface PeerOf {
+  getPeer(): string;
+}
+
+/** The call object grpc-js hands a handler, as far as the guard needs it. */
+interface GuardedCall {
+  readonly metadata: Metadata;
+  getPeer(): string;
+  emit(event: 'error', err: unknown): boolean;
 }
 
 /** Every call of a server whose policy names a service never added (`misconfigured`). */
@@ -303,7 +331,7 @@ class MisconfiguredCall extends ServerInterceptingCall {
     this.inner.start({
       onReceiveMetadata: () => {
         const refusal = refuse('misconfigured');
-        this.server.record(this.path, undefined, refusal, () => this.inner.getPeer());
+        this.server.record(this.path, undefined, refusal, this.inner);
         try {
           this.inner.sendStatus(statusFor(refusal));
         } catch {
@@ -349,17 +377,22 @@ class PublicCall extends ServerInterceptingCall {
 }
 
 /**
- * One authenticated call. It forwards events to the handler itself rather than through
- * grpc-js's listener wrapper, which cannot swallow a message (the end marker) without
- * stalling the half-close behind it.
+ * One authenticated call. It is its own listener on the call below it and forwards events to
+ * the handler itself, rather than through grpc-js's listener wrapper, which cannot swallow a
+ * message (the end marker) without stalling the half-close behind it; and it sends straight
+ * to the call below, without the responder chain of ServerInterceptingCall (whose methods it
+ * inherits for everything else: a grpc-js that adds one keeps working). No closure and no
+ * wrapper object per call or per message.
  */
-class VerifyingCall extends ServerInterceptingCall {
+class VerifyingCall extends ServerInterceptingCall implements Listener {
   private down: Downstream | undefined;
   private metadata: Metadata | undefined;
   private header: VerifiedHeader | undefined;
   private stream: StreamVerifier | undefined;
-  /** Single-message calls: the message, held until the header is verified. */
+  /** Single-message calls: the message, held until the header is verified (then let go). */
   private pending: Buffer | undefined;
+  /** Single-message calls: the message arrived. */
+  private received = false;
   private released = false;
   /** Refused or cancelled: nothing more reaches the handler. */
   private done = false;
@@ -368,6 +401,7 @@ class VerifyingCall extends ServerInterceptingCall {
   /** The read this call made for the handler before releasing its metadata (single-message calls). */
   private readAhead = false;
   private handlerCancelled = false;
+  /** Undefined when nothing records telemetry (Telemetry.active). */
   private telemetry: CallTelemetry | undefined;
   /** Set once the header verified, for a method that signs its responses (§13). */
   private responses: ResponseSigner | undefined;
@@ -385,13 +419,50 @@ class VerifyingCall extends ServerInterceptingCall {
 
   override start(down: Downstream): void {
     this.down = down;
-    this.inner.start({
-      onReceiveMetadata: (md) => this.guard(() => this.onMetadata(md)),
-      onReceiveMessage: (raw: RawMessage) => this.guard(() => this.onMessage(raw)),
-      onReceiveHalfClose: () => this.guard(() => this.onHalfClose()),
-      onCancel: () => this.onCancel(),
-    });
+    this.inner.start(this);
   }
+
+  // ---- the listener: every step runs guarded (see fault)
+
+  onReceiveMetadata(md: Metadata): void {
+    try {
+      this.onMetadata(md);
+    } catch (err) {
+      this.fault(err);
+    }
+  }
+
+  onReceiveMessage(raw: RawMessage): void {
+    try {
+      this.onMessage(raw);
+    } catch (err) {
+      this.fault(err);
+    }
+  }
+
+  onReceiveHalfClose(): void {
+    try {
+      this.onHalfClose();
+    } catch (err) {
+      this.fault(err);
+    }
+  }
+
+  /**
+   * grpc-js calls this when the call ends, however it ends. Before its status was sent, the
+   * call was cancelled — by the client, a deadline or a closed connection — and that is
+   * audited as such (`cancelled`), never as a truncation or an attack.
+   */
+  onCancel(): void {
+    if (!this.done && !this.statusSent) {
+      this.done = true;
+      this.server.record(this.path, this.header?.claims, refuse('cancelled'), this.inner, this.telemetry);
+    }
+    this.done = true;
+    this.cancelHandler();
+  }
+
+  // ---- the handler's side
 
   /**
    * The handler's first read of a single-message call is the one this call already made:
@@ -416,7 +487,7 @@ class VerifyingCall extends ServerInterceptingCall {
    */
   override sendMessage(message: unknown, callback: () => void): void {
     const responses = this.responses;
-    if (!responses) return super.sendMessage(message, callback);
+    if (!responses) return this.inner.sendMessage(message, callback);
     let tagged: Buffer;
     try {
       tagged = responses.tag(this.method!.signResponses!(message));
@@ -424,12 +495,12 @@ class VerifyingCall extends ServerInterceptingCall {
       // What grpc-js sends when a serializer throws (its own status would go unsigned).
       return this.sendStatus({ code: Status.INTERNAL, details: 'Error serializing response', metadata: new Metadata() });
     }
-    super.sendMessage(new SignedResponse(tagged), callback);
+    this.inner.sendMessage(new SignedResponse(tagged), callback);
   }
 
   override sendMetadata(metadata: Metadata): void {
     if (this.responses && this.server.coveredNames.length > 0) this.sentHeaders = metadata.clone();
-    super.sendMetadata(metadata);
+    this.inner.sendMetadata(metadata);
   }
 
   /**
@@ -443,10 +514,14 @@ class VerifyingCall extends ServerInterceptingCall {
       const trailers = status.metadata ? status.metadata.clone() : new Metadata();
       const names = this.server.coveredNames;
       const headers = this.sentHeaders;
-      const end = responses.end({ code: status.code, details: String(status.details) }, names, {
-        headers: (name) => headers?.get(name) ?? [],
-        trailers: (name) => trailers.get(name),
-      });
+      const covered =
+        names.length === 0
+          ? undefined
+          : {
+              headers: (name: string) => headers?.get(name) ?? [],
+              trailers: (name: string) => trailers.get(name),
+            };
+      const end = responses.end({ code: status.code, details: String(status.details) }, names, covered);
       trailers.set(RESPONSE_KEY, end);
       return { ...status, metadata: trailers };
     } catch (err) {
@@ -455,15 +530,19 @@ class VerifyingCall extends ServerInterceptingCall {
     }
   }
 
+  // ---- verification
+
   private onMetadata(md: Metadata): void {
-    this.telemetry = this.server.telemetry.start(md);
-    if (!this.method) {
-      this.server.reportOnce('unwrapped', `${this.path} belongs to a service added without auth.addService`);
+    const server = this.server;
+    if (server.telemetry.active()) this.telemetry = server.telemetry.start(md);
+    const method = this.method;
+    if (!method) {
+      server.reportOnce('unwrapped', `${this.path} belongs to a service added without auth.addService`);
       return this.refuse('unwrapped_service');
     }
     this.metadata = md;
-    const singleMessage = this.method.singleMessage;
-    const verdict = this.server.verifier.verifyHeader(md.get(ENVELOPE_KEY), this.path, singleMessage);
+    const singleMessage = method.singleMessage;
+    const verdict = server.verifier.verifyHeader(md.get(ENVELOPE_KEY), this.path, singleMessage);
     // Pull the single request message now: its handler would only ask for it once it has
     // the metadata, which is held until the message is checked.
     if (singleMessage) {
@@ -472,7 +551,13 @@ class VerifyingCall extends ServerInterceptingCall {
     }
     if (verdict instanceof Promise) {
       verdict.then(
-        (v) => this.guard(() => this.onHeader(v)),
+        (v) => {
+          try {
+            this.onHeader(v);
+          } catch (err) {
+            this.fault(err);
+          }
+        },
         () => this.refuse('replay_cache_unavailable'),
       );
     } else {
@@ -488,7 +573,9 @@ class VerifyingCall extends ServerInterceptingCall {
     // the server answers from here on, refusals included, is signed (§13.3).
     if (this.method!.signResponses) this.responses = verdict.header.responseSigner();
     if (this.method!.singleMessage) {
-      if (this.pending) this.releaseSingle(this.pending);
+      const pending = this.pending;
+      this.pending = undefined; // the handler's from here on: the call does not keep it reachable
+      if (pending) this.releaseSingle(pending);
     } else {
       this.stream = verdict.header.streamVerifier();
       this.release();
@@ -500,9 +587,10 @@ class VerifyingCall extends ServerInterceptingCall {
     if (!(raw instanceof RawMessage)) return this.refuse('unwrapped_service');
     if (this.method!.singleMessage) {
       // A second message is covered by no digest.
-      if (this.released || this.pending) return this.refuse('message_after_end');
-      this.pending = raw.bytes;
+      if (this.released || this.received) return this.refuse('message_after_end');
+      this.received = true;
       if (this.header) this.releaseSingle(raw.bytes);
+      else this.pending = raw.bytes;
       return;
     }
     const opened = this.stream!.open(raw.bytes);
@@ -519,7 +607,7 @@ class VerifyingCall extends ServerInterceptingCall {
   private onHalfClose(): void {
     if (this.done) return;
     if (this.method!.singleMessage) {
-      if (!this.pending) return this.refuse('missing_message');
+      if (!this.received) return this.refuse('missing_message');
     } else if (!this.stream!.complete) {
       // A client that cancels (or whose deadline passes) ends its side of the stream and then
       // resets it, and the reset can arrive in a later packet: grpc-js delivers a half-close,
@@ -527,25 +615,16 @@ class VerifyingCall extends ServerInterceptingCall {
       // cancel follows within CANCEL_GRACE_MS (spec §5.2). Either way the handler never sees
       // the end of the stream; only the audited reason differs.
       setTimeout(() => {
-        if (!this.done) this.guard(() => this.refuse('stream_truncated'));
+        if (this.done) return;
+        try {
+          this.refuse('stream_truncated');
+        } catch (err) {
+          this.fault(err);
+        }
       }, CANCEL_GRACE_MS).unref();
       return;
     }
     this.down!.onReceiveHalfClose();
-  }
-
-  /**
-   * grpc-js calls this when the call ends, however it ends. Before its status was sent, the
-   * call was cancelled — by the client, a deadline or a closed connection — and that is
-   * audited as such (`cancelled`), never as a truncation or an attack.
-   */
-  private onCancel(): void {
-    if (!this.done && !this.statusSent) {
-      this.done = true;
-      this.server.record(this.path, this.header?.claims, refuse('cancelled'), () => this.inner.getPeer(), this.telemetry);
-    }
-    this.done = true;
-    this.cancelHandler();
   }
 
   private releaseSingle(bytes: Buffer): void {
@@ -557,14 +636,14 @@ class VerifyingCall extends ServerInterceptingCall {
   /** The handler may start: metadata goes down, without reqauth's own entries. */
   private release(): boolean {
     const md = this.metadata!;
-    const claims = this.header!.claims;
+    const header = this.header!;
     // An allow that cannot be audited is refused (spec §8).
-    if (!this.server.record(this.path, claims, undefined, () => this.inner.getPeer(), this.telemetry, this.responses !== undefined)) {
+    if (!this.server.record(this.path, header.claims, undefined, this.inner, this.telemetry, this.responses !== undefined)) {
       this.refuse('internal_error');
       return false;
     }
     for (const key of REQAUTH_METADATA_KEYS) md.remove(key);
-    attachClaims(md, claims, this.header!.delegated);
+    attachClaims(md, header.claims, header.delegated);
     this.released = true;
     this.down!.onReceiveMetadata(md);
     return true;
@@ -577,24 +656,19 @@ class VerifyingCall extends ServerInterceptingCall {
   }
 
   /**
-   * Runs one step of the call. Anything that throws — a key source, the policy, the
-   * handler's own listener — refuses the call rather than escaping into grpc-js, where it
-   * would take the process down.
+   * A step threw — a key source, the policy, the handler's own listener: the call is refused
+   * rather than let the error escape into grpc-js, where it would take the process down.
    */
-  private guard(step: () => void): void {
-    try {
-      step();
-    } catch (err) {
-      this.server.reportOnce('step', 'a key source, policy or handler listener threw', err);
-      this.refuse('internal_error');
-    }
+  private fault(err: unknown): void {
+    this.server.reportOnce('step', 'a key source, policy or handler listener threw', err);
+    this.refuse('internal_error');
   }
 
   /** Refuses the call. Never throws: it runs from grpc-js callbacks and promise handlers. */
   private refuse(reason: ReasonCode, refusal: Refusal = refuse(reason), claims = refusal.claims ?? this.header?.claims): void {
     if (this.done) return;
     this.done = true;
-    this.server.record(this.path, claims, refusal, () => this.inner.getPeer(), this.telemetry, this.responses !== undefined);
+    this.server.record(this.path, claims, refusal, this.inner, this.telemetry, this.responses !== undefined);
     try {
       this.statusSent = true;
       this.inner.sendStatus(this.signed(statusFor(refusal)));
@@ -615,6 +689,9 @@ class VerifyingCall extends ServerInterceptingCall {
     }
   }
 }
+
+/** The events a call below delivers (grpc-js's InterceptingServerListener). */
+type Listener = Parameters<ServerInterceptingCallInterface['start']>[0];
 
 /** How long a request stream that ended without its end marker waits for a reset (spec §5.2). */
 const CANCEL_GRACE_MS = 100;

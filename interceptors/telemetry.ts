@@ -34,6 +34,7 @@ import {
   Attributes,
   Context,
   Counter,
+  createNoopMeter,
   Histogram,
   INVALID_SPAN_CONTEXT,
   isSpanContextValid,
@@ -41,6 +42,8 @@ import {
   MeterProvider,
   metrics,
   propagation,
+  ProxyTracer,
+  ProxyTracerProvider,
   ROOT_CONTEXT,
   Span,
   SpanKind,
@@ -94,12 +97,26 @@ interface Instruments {
   readonly duration: Histogram;
 }
 
+/** What the API's proxy hands out while no tracer provider is registered. */
+const UNREGISTERED_TRACER_PROVIDER = new ProxyTracerProvider().getDelegate();
+
 /** @internal One per ReqauthServer. */
 export class Telemetry {
   private readonly tracer: Tracer;
+  /**
+   * The API's proxy provider behind the default tracer: that tracer records once the proxy
+   * has a delegate (an SDK registered), and never before. Undefined when the tracer was given
+   * or is an SDK's already: it may record.
+   */
+  private readonly proxy: ProxyTracerProvider | undefined;
+  /** A tracer or meter was given: always record. */
+  private readonly fixed: boolean;
   private readonly fixedMeter: Meter | undefined;
   private provider: MeterProvider | undefined;
   private instruments: Instruments | undefined;
+  /** The global meter provider last looked at, and whether it is the API's no-op. */
+  private probedMeterProvider: MeterProvider | undefined;
+  private probedNoopMeter = true;
   /**
    * Metric attributes by method, then by reason ('' for an allow): a bounded set (grpc-js
    * only runs interceptors for registered methods), each built once.
@@ -107,8 +124,27 @@ export class Telemetry {
   private readonly metricAttributes = new Map<string, Map<string, Attributes>>();
 
   constructor(options: ReqauthTelemetryOptions = {}) {
-    this.tracer = options.tracer ?? trace.getTracer(TRACER_NAME);
+    const provider = trace.getTracerProvider();
+    this.tracer = options.tracer ?? provider.getTracer(TRACER_NAME);
+    this.proxy = !options.tracer && provider instanceof ProxyTracerProvider && this.tracer instanceof ProxyTracer ? provider : undefined;
     this.fixedMeter = options.meter;
+    this.fixed = options.tracer !== undefined || options.meter !== undefined;
+  }
+
+  /**
+   * Whether anything would record a decision: a tracer or meter given, or an SDK's provider
+   * registered with the API. Without one, the binding skips telemetry (and the audit event, if
+   * it has no audit hook either): a span nobody records, and the trace context it would hand
+   * down, which is the one the call already carries.
+   */
+  active(): boolean {
+    if (this.fixed || !this.proxy || this.proxy.getDelegate() !== UNREGISTERED_TRACER_PROVIDER) return true;
+    const provider = metrics.getMeterProvider();
+    if (provider !== this.probedMeterProvider) {
+      this.probedMeterProvider = provider;
+      this.probedNoopMeter = provider.getMeter(TRACER_NAME) === createNoopMeter();
+    }
+    return !this.probedNoopMeter;
   }
 
   /** The call's metadata arrived: verification starts now. */

@@ -40,12 +40,21 @@ export function sha256Equals(data: Uint8Array, digest: Uint8Array): boolean {
   return timingSafeEqual(DIGEST_SCRATCH, digest);
 }
 
+/** Writes SHA-256(data) into `out` at `at` (32 bytes), without a Buffer for the digest. */
+export function sha256Into(data: Uint8Array, out: Buffer, at: number): void {
+  out.write(nodeHash('sha256', data, 'binary'), at, DIGEST_BYTES, 'latin1');
+}
+
 const DIGEST_SCRATCH = Buffer.alloc(DIGEST_BYTES);
 const BLOCK = 64;
 /** Inputs up to this size are MACed with two one-shot hashes over a scratch copy. */
 const ONE_SHOT_LIMIT = 4096;
 const INNER = Buffer.alloc(BLOCK + ONE_SHOT_LIMIT);
 const OUTER = Buffer.alloc(BLOCK + MAC_BYTES);
+/** The key whose pads INNER and OUTER start with. */
+let scratchKey: MacKey | undefined;
+/** INNER up to the last length hashed (most MACs of a call or a stream have one length). */
+let innerView = INNER.subarray(0, 0);
 
 /**
  * An HMAC-SHA256 key whose padded blocks are computed once (RFC 2104). The request MAC is
@@ -79,40 +88,60 @@ export class MacKey {
   /** HMAC-SHA256(key, parts[0] || parts[1] || ...) as a new 32-byte Buffer. */
   mac(...parts: Uint8Array[]): Buffer {
     const out = Buffer.allocUnsafe(MAC_BYTES);
-    this.macInto(out, parts);
+    this.macInto(out, 0, parts);
     return out;
   }
 
   /** Writes the HMAC of the parts into `out` (its first 32 bytes). */
   writeMac(out: Buffer, ...parts: Uint8Array[]): void {
-    this.macInto(out, parts);
+    this.macInto(out, 0, parts);
+  }
+
+  /**
+   * Writes the HMAC of the parts into `out` at `at`: the per-message form of writeMac (stream
+   * and response tags), without a view or an argument array per message.
+   */
+  writeMacOf(out: Buffer, at: number, parts: readonly Uint8Array[]): void {
+    this.macInto(out, at, parts);
   }
 
   /** Constant-time: is `mac` the HMAC of the parts? */
   verify(mac: Uint8Array, ...parts: Uint8Array[]): boolean {
+    return this.verifyOf(mac, parts);
+  }
+
+  /** verify, with the parts as an array (the per-message form). */
+  verifyOf(mac: Uint8Array, parts: readonly Uint8Array[]): boolean {
     if (mac.length !== MAC_BYTES) return false;
-    this.macInto(DIGEST_SCRATCH, parts);
+    this.macInto(DIGEST_SCRATCH, 0, parts);
     return timingSafeEqual(DIGEST_SCRATCH, mac);
   }
 
-  private macInto(out: Buffer, parts: Uint8Array[]): void {
+  private macInto(out: Buffer, outAt: number, parts: readonly Uint8Array[]): void {
     let length = 0;
-    for (const p of parts) length += p.length;
+    for (let i = 0; i < parts.length; i++) length += parts[i]!.length;
     if (length > ONE_SHOT_LIMIT) {
       const h = createHmac('sha256', this.key);
-      for (const p of parts) h.update(p);
-      h.digest().copy(out);
+      for (let i = 0; i < parts.length; i++) h.update(parts[i]!);
+      h.digest().copy(out, outAt);
       return;
     }
-    this.innerPad.copy(INNER, 0);
+    // The scratch space keeps the pads of the key that used it last: a stream's tags, or one
+    // server's requests, mostly use the same key one MAC after the other.
+    if (scratchKey !== this) {
+      this.innerPad.copy(INNER, 0);
+      this.outerPad.copy(OUTER, 0);
+      scratchKey = this;
+    }
     let at = BLOCK;
-    for (const p of parts) {
+    for (let i = 0; i < parts.length; i++) {
+      const p = parts[i]!;
       INNER.set(p, at);
       at += p.length;
     }
-    this.outerPad.copy(OUTER, 0);
-    OUTER.write(nodeHash('sha256', INNER.subarray(0, at), 'binary'), BLOCK, 'latin1');
-    out.write(nodeHash('sha256', OUTER, 'binary'), 0, 'latin1');
+    if (at !== innerView.length) innerView = INNER.subarray(0, at);
+    OUTER.write(nodeHash('sha256', innerView, 'binary'), BLOCK, 'latin1');
+    out.write(nodeHash('sha256', OUTER, 'binary'), outAt, MAC_BYTES, 'latin1');
   }
 }
 
@@ -178,9 +207,12 @@ export class NonceSource {
       this.offset = 0;
     }
     const nonce = Buffer.allocUnsafe(NONCE_BYTES);
-    this.pool.copy(nonce, 0, this.offset, this.offset + NONCE_BYTES);
-    // Wipe what was handed out so the pool never holds a nonce twice.
-    this.pool.fill(0, this.offset, this.offset + NONCE_BYTES);
+    const pool = this.pool;
+    // Byte by byte: 16 bytes cost less than the native copy and fill calls.
+    for (let i = 0, at = this.offset; i < NONCE_BYTES; i++, at++) {
+      nonce[i] = pool[at]!;
+      pool[at] = 0; // wiped, so the pool never holds a nonce twice
+    }
     this.offset += NONCE_BYTES;
     return nonce;
   }

@@ -1,8 +1,8 @@
 // The client half of the data path (docs/spec.md §4): (method, message bytes, credential)
 // -> envelope bytes + MAC, and for request streams a StreamSigner for the messages.
 import { ClientCredential } from './keys/credential';
-import { LABELS, MAC_BYTES, MacKey, NonceSource, sha256 } from './crypto';
-import { Envelope, ENVELOPE_VERSION, encodeEnvelope } from './wire/envelope';
+import { LABELS, MAC_BYTES, MacKey, NonceSource } from './crypto';
+import { ENVELOPE_VERSION, encodeEnvelope, encodeEnvelopeAfterHead } from './wire/envelope';
 import { StreamSigner } from './wire/stream-tag';
 import { ResponseVerifier } from './wire/response-tag';
 import { encodeMacaroonCredential, MacaroonPresentation, possessionKey, possessionProof } from './macaroon/credential';
@@ -33,6 +33,8 @@ export interface CredentialSource {
 }
 
 const EMPTY = new Uint8Array(0);
+/** Bounds the encoded heads a signer keeps (one per method it calls). */
+const MAX_HEADS = 256;
 
 export class RequestSigner {
   private readonly nonces = new NonceSource();
@@ -40,6 +42,9 @@ export class RequestSigner {
   private loaded: ClientCredential;
   private key: MacKey;
   private readonly now: () => number;
+  /** Fields 1-7 of the envelope by method, for the credential `headsFor`, without a user. */
+  private readonly heads = new Map<string, Buffer>();
+  private headsFor: ClientCredential | undefined;
   /**
    * Added to the local clock for `issued_at`. Set it from the server time a clock refusal
    * carries (spec §6.4) — only from a server reached over a channel you trust.
@@ -114,26 +119,34 @@ export class RequestSigner {
     // With a macaroon, the call is keyed from its signature (§11.2): the credential carries a
     // proof of possession instead of the signature, and the stream tags use the same key.
     const callKey = macaroon ? possessionKey(principalKey, macaroon.root.signature) : principalKey;
-    const envelope: Envelope = {
-      version: ENVELOPE_VERSION,
-      keyId: cred.keyId,
-      principal: cred.principal,
-      roles: cred.roles,
-      onBehalfOf: options.onBehalfOf ?? '',
-      audience: cred.audience,
-      method,
-      nonce,
-      issuedAtMs: Math.round(this.now() + this.clockOffsetMs),
-      bodyDigest: body === undefined ? EMPTY : sha256(body),
-      credential: macaroon ? encodeMacaroonCredential(macaroon, possessionProof(callKey, nonce)) : (options.credential ?? EMPTY),
-    };
+    const credential = macaroon ? encodeMacaroonCredential(macaroon, possessionProof(callKey, nonce)) : (options.credential ?? EMPTY);
+    const issuedAtMs = Math.round(this.now() + this.clockOffsetMs);
+    const value = encodeEnvelopeAfterHead(this.head(cred, method, options.onBehalfOf ?? ''), nonce, issuedAtMs, body, credential, MAC_BYTES);
     // The request MAC is always under the principal key, so a verifier checks it before
     // reading anything else the envelope carries (§6.5).
-    const bytes = encodeEnvelope(envelope, MAC_BYTES);
-    const value = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length + MAC_BYTES);
+    const bytes = value.subarray(0, value.length - MAC_BYTES);
     const mac = value.subarray(bytes.length);
     principalKey.writeMac(mac, LABELS.requestMac, bytes);
     return { header: { value, envelope: bytes, mac }, key: callKey };
+  }
+
+  /**
+   * The envelope's fields 1-7 (version, key id, principal, roles, user, audience, method): the
+   * same for every call of a method with this credential and no user, so encoded once.
+   */
+  private head(cred: ClientCredential, method: string, onBehalfOf: string): Buffer {
+    if (onBehalfOf !== '') return encodeHead(cred, method, onBehalfOf);
+    if (this.headsFor !== cred) {
+      this.heads.clear(); // a reissued credential: other key id, principal or roles
+      this.headsFor = cred;
+    }
+    let head = this.heads.get(method);
+    if (head === undefined) {
+      if (this.heads.size >= MAX_HEADS) this.heads.clear();
+      head = encodeHead(cred, method, '');
+      this.heads.set(method, head);
+    }
+    return head;
   }
 
   /**
@@ -148,6 +161,22 @@ export class RequestSigner {
   streamSigner(header: SignedHeader): StreamSigner {
     return new StreamSigner(this.macKey, header.mac);
   }
+}
+
+function encodeHead(cred: ClientCredential, method: string, onBehalfOf: string): Buffer {
+  return encodeEnvelope({
+    version: ENVELOPE_VERSION,
+    keyId: cred.keyId,
+    principal: cred.principal,
+    roles: cred.roles,
+    onBehalfOf,
+    audience: cred.audience,
+    method,
+    nonce: EMPTY,
+    issuedAtMs: 0,
+    bodyDigest: EMPTY,
+    credential: EMPTY,
+  });
 }
 
 function isSource(credential: ClientCredential | CredentialSource): credential is CredentialSource {

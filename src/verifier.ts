@@ -1,12 +1,13 @@
 // The server half of the data path (docs/spec.md §6): received metadata values -> verified
 // claims or a refusal; then each message's bytes against the verified header.
 import { LABELS, MAC_BYTES, MacKey, sha256Equals } from './crypto';
-import { decodeEnvelope, DEFAULT_ENVELOPE_LIMITS, Envelope, EnvelopeLimits } from './wire/envelope';
+import { decodeEnvelope, decodeKnownEnvelope, DEFAULT_ENVELOPE_LIMITS, Envelope, EnvelopeLimits, KeyReference, keyReferenceEnd } from './wire/envelope';
 import { ReasonCode, refuse, Refusal } from './errors';
 import { decodeMacaroonCredential, MacaroonPresentation, macaroonSignature, possessionKey, ReceivedMacaroonCredential } from './macaroon/credential';
 import { macaroonIdText } from './macaroon/identifier';
 import { verifyMacaroon, VerifiedCaveat } from './macaroon/index';
-import { KeySource } from './keys/key-source';
+import { KeySource, VerificationKeys } from './keys/key-source';
+import { PrincipalKeyCache } from './keys/principal-key-cache';
 import { derivePrincipalKey } from './keys/derive';
 import { Policy } from './policy';
 import { MemoryReplayStore } from './replay/memory';
@@ -148,9 +149,17 @@ export class RequestVerifier {
   private readonly maxFutureMs: number;
   private readonly limits: EnvelopeLimits;
   private readonly now: () => number;
-  private readonly principalKeys = new Map<string, MacKey>();
-  private readonly principalKeyCacheSize: number;
+  /**
+   * Key references whose MAC verified, with their derived principal key, by the exact bytes of
+   * the key reference in a canonical envelope (`keyReferenceEnd`); by their length-prefixed
+   * fields for the others.
+   */
+  private readonly principalKeys: PrincipalKeyCache;
   private cachedGeneration = -1;
+  /** The UTF-8 bytes of the keys' audience and of the methods verified, for the fast path. */
+  private audienceOf: VerificationKeys | undefined;
+  private audienceBytes: Uint8Array | undefined;
+  private readonly methodBytes = new Map<string, Uint8Array | undefined>();
 
   constructor(options: RequestVerifierOptions) {
     this.keys = options.keys;
@@ -161,7 +170,7 @@ export class RequestVerifier {
     this.maxAgeMs = options.maxAgeMs ?? 120_000;
     this.maxFutureMs = options.maxFutureMs ?? 30_000;
     this.limits = { ...DEFAULT_ENVELOPE_LIMITS, ...options.limits };
-    this.principalKeyCacheSize = options.principalKeyCacheSize ?? 10_000;
+    this.principalKeys = new PrincipalKeyCache(options.principalKeyCacheSize ?? 10_000);
     // A store that forgets on restart raises its floor past every request issued before now.
     this.replay.attach?.({ maxAgeMs: this.maxAgeMs, maxFutureMs: this.maxFutureMs });
   }
@@ -181,13 +190,27 @@ export class RequestVerifier {
     const mac = value.subarray(value.length - MAC_BYTES);
 
     // 2. Strict, bounded parse. Only the key reference is used before the MAC is checked;
-    //    the other comparisons below can only refuse, never grant.
-    const decoded = decodeEnvelope(envelopeBytes, this.limits);
-    if (!decoded.ok) return refuse(decoded.reason);
-    const env = decoded.envelope;
+    //    the other comparisons below can only refuse, never grant. A canonical envelope from
+    //    a key reference that verified before, naming this audience and method, is read
+    //    without decoding its key reference again (src/wire/envelope.ts, the fast path).
     const keys = this.keys.current();
-    if (env.audience !== keys.audience) return refuse('wrong_audience');
-    if (env.method !== method) return refuse('wrong_method');
+    if (keys.generation !== this.cachedGeneration) {
+      this.principalKeys.clear(); // a reload may have changed or retired keys
+      this.cachedGeneration = keys.generation;
+    }
+    const refEnd = keyReferenceEnd(envelopeBytes);
+    let known = refEnd > 0 ? this.principalKeys.get(envelopeBytes, 2, refEnd) : undefined;
+    let env = known && this.decodeKnown(envelopeBytes, refEnd, known, keys, method);
+    if (!env) {
+      // The whole envelope, strictly. A key reference cached by its bytes is never used for
+      // it: a non-canonical envelope may carry more roles after them.
+      known = undefined;
+      const decoded = decodeEnvelope(envelopeBytes, this.limits);
+      if (!decoded.ok) return refuse(decoded.reason);
+      env = decoded.envelope;
+      if (env.audience !== keys.audience) return refuse('wrong_audience');
+      if (env.method !== method) return refuse('wrong_method');
+    }
     if (singleMessage ? env.bodyDigest.length === 0 : env.bodyDigest.length !== 0) {
       return refuse(singleMessage ? 'bad_digest' : 'unexpected_digest');
     }
@@ -197,8 +220,25 @@ export class RequestVerifier {
     const audienceKey = keys.audienceKey(env.keyId);
     if (!audienceKey) return refuse('unknown_key');
     if (keys.isKeyDenied(env.keyId)) return refuse('revoked_key');
-    const principalKey = this.principalKey(keys.generation, audienceKey, env, mac, envelopeBytes);
-    if (!principalKey) return refuse('bad_mac');
+    if (!known) {
+      // A canonical envelope is cached by its key reference's bytes (the fast path's lookup);
+      // any other by its fields, length-prefixed so unambiguous (every field may hold any
+      // character, NUL included), which never start as key reference bytes do (0x12).
+      const canonical = refEnd > 0 && this.decodeKnown(envelopeBytes, refEnd, env, keys, method) !== undefined;
+      const cacheKey = canonical ? envelopeBytes : Buffer.from(fieldsKey(env), 'utf8');
+      const [start, end] = canonical ? [2, refEnd] : [0, cacheKey.length];
+      known = this.principalKeys.get(cacheKey, start, end);
+      if (!known) {
+        const key = new MacKey(derivePrincipalKey(audienceKey, env.principal, env.roles));
+        if (!key.verify(mac, LABELS.requestMac, envelopeBytes)) return refuse('bad_mac');
+        // Cached only once a MAC made with it verified: forged envelopes naming new
+        // principals cost one derivation each and evict nothing.
+        known = { keyId: env.keyId, principal: env.principal, roles: Object.freeze(env.roles), key };
+        this.principalKeys.set(cacheKey, start, end, known);
+      }
+    }
+    const principalKey = known.key;
+    if (!principalKey.verify(mac, LABELS.requestMac, envelopeBytes)) return refuse('bad_mac');
 
     // 4. Authenticated from here on: refusals carry the envelope's facts, for the audit.
     const after = (reason: ReasonCode, serverTimeMs?: number): Refusal => refuseAuthenticated(reason, env, serverTimeMs);
@@ -307,30 +347,39 @@ export class RequestVerifier {
     };
   }
 
-  /**
-   * The principal key whose MAC over the envelope matches, or undefined. A derived key is
-   * cached only once a MAC made with it verified: forged envelopes naming new principals
-   * cost one derivation each and evict nothing.
-   */
-  private principalKey(generation: number, audienceKey: Buffer, env: Envelope, mac: Uint8Array, envelopeBytes: Uint8Array): MacKey | undefined {
-    if (generation !== this.cachedGeneration) {
-      this.principalKeys.clear(); // a reload may have changed or retired keys
-      this.cachedGeneration = generation;
+  /** The fast path's read of an envelope whose key reference is `ref` (decodeKnownEnvelope). */
+  private decodeKnown(envelopeBytes: Uint8Array, refEnd: number, ref: KeyReference, keys: VerificationKeys, method: string): Envelope | undefined {
+    if (keys !== this.audienceOf) {
+      this.audienceOf = keys;
+      this.audienceBytes = utf8Of(keys.audience);
     }
-    // Length-prefixed, so unambiguous: every field may hold any character, NUL included (a
-    // NUL-joined key let principal "a\0b" with role "c" hit the key of "a" with roles b, c).
-    let cacheKey = `${env.keyId.length}:${env.keyId}${env.principal.length}:${env.principal}`;
-    for (const role of env.roles) cacheKey += `${role.length}:${role}`;
-    const cached = this.principalKeys.get(cacheKey);
-    if (cached) return cached.verify(mac, LABELS.requestMac, envelopeBytes) ? cached : undefined;
-    const key = new MacKey(derivePrincipalKey(audienceKey, env.principal, env.roles));
-    if (!key.verify(mac, LABELS.requestMac, envelopeBytes)) return undefined;
-    if (this.principalKeys.size >= this.principalKeyCacheSize) {
-      this.principalKeys.delete(this.principalKeys.keys().next().value as string);
+    let methodBytes = this.methodBytes.get(method);
+    if (methodBytes === undefined && !this.methodBytes.has(method)) {
+      methodBytes = utf8Of(method);
+      // Bindings verify their registered methods only; a caller passing ever new ones is bounded.
+      if (this.methodBytes.size < MAX_METHODS) this.methodBytes.set(method, methodBytes);
     }
-    this.principalKeys.set(cacheKey, key);
-    return key;
+    if (!this.audienceBytes || !methodBytes) return undefined;
+    return decodeKnownEnvelope(envelopeBytes, refEnd, ref, keys.audience, this.audienceBytes, method, methodBytes, this.limits);
   }
+}
+
+const MAX_METHODS = 4096;
+
+/**
+ * The UTF-8 bytes of `text`, or undefined when they do not decode back to it (a lone
+ * surrogate): the fast path compares bytes, and must never match what decoding would not.
+ */
+function utf8Of(text: string): Uint8Array | undefined {
+  const bytes = Buffer.from(text, 'utf8');
+  return bytes.toString('utf8') === text ? bytes : undefined;
+}
+
+/** A key reference as its length-prefixed fields (the cache key of a non-canonical envelope). */
+function fieldsKey(env: Envelope): string {
+  let key = `${env.keyId.length}:${env.keyId}${env.principal.length}:${env.principal}`;
+  for (const role of env.roles) key += `${role.length}:${role}`;
+  return key;
 }
 
 function replayOutcome(verdict: ReplayVerdict, header: VerifiedHeader): HeaderVerdict {

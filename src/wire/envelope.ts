@@ -3,7 +3,7 @@
 // protobuf library (docs/spec.md §3.2): unknown fields, repeated singular fields, wrong
 // wire types, invalid UTF-8 and non-canonical role lists are refused, and every field is
 // bounded before it is copied.
-import { DIGEST_BYTES, NONCE_BYTES } from '../crypto';
+import { DIGEST_BYTES, NONCE_BYTES, sha256Into } from '../crypto';
 
 export const ENVELOPE_VERSION = 1;
 
@@ -110,6 +110,44 @@ export function encodeEnvelope(env: Envelope, reserve = 0): Buffer {
   bytes(Field.BodyDigest, env.bodyDigest);
   bytes(Field.Credential, env.credential);
   return reserve === 0 ? out : out.subarray(0, size);
+}
+
+/**
+ * @internal The same bytes as `encodeEnvelope`, for an envelope whose fields 1-7 (version to method)
+ * are `head` — encodeEnvelope of those fields alone, every later one empty — followed by the
+ * nonce, issued-at, the digest of `body` (none when undefined) and the credential. Canonical
+ * order puts the fields fixed per credential and method first, so a signer encodes them once
+ * (§3.2); the digest is written in place. Returns the envelope followed by `reserve` more bytes
+ * (unlike encodeEnvelope, the whole buffer: the signer writes its MAC there).
+ */
+export function encodeEnvelopeAfterHead(head: Buffer, nonce: Uint8Array, issuedAtMs: number, body: Uint8Array | undefined, credential: Uint8Array, reserve = 0): Buffer {
+  const size =
+    head.length + lenField(nonce.length, false) + varintField(issuedAtMs) + (body === undefined ? 0 : 2 + DIGEST_BYTES) + lenField(credential.length, false);
+  const out = Buffer.allocUnsafe(size + reserve);
+  head.copy(out, 0);
+  let at = head.length;
+  if (nonce.length > 0) {
+    out[at++] = (Field.Nonce << 3) | LEN;
+    at = writeVarint(out, at, nonce.length);
+    out.set(nonce, at);
+    at += nonce.length;
+  }
+  if (issuedAtMs !== 0) {
+    out[at++] = (Field.IssuedAtMs << 3) | VARINT;
+    at = writeVarint(out, at, issuedAtMs);
+  }
+  if (body !== undefined) {
+    out[at++] = (Field.BodyDigest << 3) | LEN;
+    out[at++] = DIGEST_BYTES;
+    sha256Into(body, out, at);
+    at += DIGEST_BYTES;
+  }
+  if (credential.length > 0) {
+    out[at++] = (Field.Credential << 3) | LEN;
+    at = writeVarint(out, at, credential.length);
+    out.set(credential, at);
+  }
+  return out;
 }
 
 function varintSize(value: number): number {
@@ -293,6 +331,143 @@ function decodeStrict(bytes: Uint8Array, limits: EnvelopeLimits): DecodeResult {
 }
 
 const EMPTY = new Uint8Array(0);
+
+// ---------------------------------------------------------------- the verifier's fast path
+//
+// A verifier sees the same key reference (key id, principal, roles), audience and method on
+// every call of a client, so it reads them once: `keyReferenceEnd` finds the key reference of
+// a canonically ordered envelope without reading it, the verifier looks its exact bytes up
+// among the key references it has seen verify, and `decodeKnownEnvelope` reads the rest,
+// comparing audience and method byte for byte with the verifier's own. Anything else — a
+// non-canonical order, a field written with its default value, an unknown key reference, an
+// audience or method that differs — returns undefined, and the verifier runs decodeEnvelope
+// on the whole envelope: the fast path accepts a subset of what decodeEnvelope accepts and
+// reads it identically (test/core/envelope-fast-path.test.ts).
+
+/** Set by varintAt: the position after the varint it read. */
+let after = 0;
+
+/** The minimal varint at `pos` (as decodeStrict reads it), or -1; sets `after`. */
+function varintAt(bytes: Uint8Array, pos: number): number {
+  let result = 0;
+  let mul = 1;
+  for (let i = 0; i < 8 && pos < bytes.length; i++) {
+    const b = bytes[pos++]!;
+    result += (b & 0x7f) * mul;
+    if (b < 0x80) {
+      if ((b === 0 && i > 0) || !Number.isSafeInteger(result)) return -1;
+      after = pos;
+      return result;
+    }
+    mul *= 128;
+  }
+  return -1;
+}
+
+/** The end of a length-delimited field's value whose length varint is at `pos`, or -1. */
+function skipValue(bytes: Uint8Array, pos: number): number {
+  const len = varintAt(bytes, pos);
+  return len < 0 || len > bytes.length - after ? -1 : after + len;
+}
+
+/**
+ * @internal Where the key reference of a canonically ordered envelope ends: the envelope starts with
+ * `version` = 1, `key_id`, `principal` and any `roles`, and `bytes[2..end]` is that key
+ * reference exactly. -1 for any other start. Reads lengths only, never the values.
+ */
+export function keyReferenceEnd(bytes: Uint8Array): number {
+  if (bytes.length < 2 || bytes[0] !== ((Field.Version << 3) | VARINT) || bytes[1] !== ENVELOPE_VERSION) return -1;
+  if (bytes[2] !== ((Field.KeyId << 3) | LEN)) return -1;
+  let pos = skipValue(bytes, 3);
+  if (pos < 0 || bytes[pos] !== ((Field.Principal << 3) | LEN)) return -1;
+  pos = skipValue(bytes, pos + 1);
+  while (pos > 0 && bytes[pos] === ((Field.Roles << 3) | LEN)) pos = skipValue(bytes, pos + 1);
+  return pos;
+}
+
+/** @internal A key reference that verified before: its fields, as decodeEnvelope read them. */
+export interface KeyReference {
+  readonly keyId: string;
+  readonly principal: string;
+  readonly roles: readonly string[];
+}
+
+/** Does `bytes[pos..pos+expected.length]` equal `expected`? Public values: not constant-time. */
+function bytesAt(bytes: Uint8Array, pos: number, expected: Uint8Array): boolean {
+  if (expected.length > bytes.length - pos) return false;
+  for (let i = 0; i < expected.length; i++) if (bytes[pos + i] !== expected[i]) return false;
+  return true;
+}
+
+/**
+ * @internal The envelope whose key reference `ref` ends at `from` (keyReferenceEnd), when the rest is
+ * in canonical order — `on_behalf_of`, `audience`, `method`, `nonce`, `issued_at_ms`,
+ * `body_digest`, `credential`, none written empty — and its audience and method are
+ * `audience` and `method` (whose UTF-8 bytes are `audienceBytes` and `methodBytes`).
+ * Undefined otherwise: decodeEnvelope then reads it, and refuses or accepts it.
+ */
+export function decodeKnownEnvelope(
+  bytes: Uint8Array,
+  from: number,
+  ref: KeyReference,
+  audience: string,
+  audienceBytes: Uint8Array,
+  method: string,
+  methodBytes: Uint8Array,
+  limits: EnvelopeLimits,
+): Envelope | undefined {
+  if (bytes.length > limits.maxEnvelopeBytes || audienceBytes.length === 0 || methodBytes.length === 0) return undefined;
+  let pos = from;
+  let onBehalfOf = '';
+  if (bytes[pos] === ((Field.OnBehalfOf << 3) | LEN)) {
+    const len = varintAt(bytes, pos + 1);
+    if (len <= 0 || len > limits.maxStringBytes || len > bytes.length - after) return undefined;
+    const start = after;
+    pos = start + len;
+    for (let i = start; i < pos; i++) if (bytes[i]! > 0x7f) return undefined; // non-ASCII: the strict UTF-8 check
+    onBehalfOf = latin1(bytes, start, pos);
+  }
+  if (bytes[pos] !== ((Field.Audience << 3) | LEN) || varintAt(bytes, pos + 1) !== audienceBytes.length || audienceBytes.length > limits.maxStringBytes) return undefined;
+  if (!bytesAt(bytes, after, audienceBytes)) return undefined;
+  pos = after + audienceBytes.length;
+  if (bytes[pos] !== ((Field.Method << 3) | LEN) || varintAt(bytes, pos + 1) !== methodBytes.length || methodBytes.length > limits.maxMethodBytes) return undefined;
+  if (!bytesAt(bytes, after, methodBytes)) return undefined;
+  pos = after + methodBytes.length;
+  if (bytes[pos] !== ((Field.Nonce << 3) | LEN) || bytes[pos + 1] !== NONCE_BYTES || pos + 2 + NONCE_BYTES > bytes.length) return undefined;
+  const nonce = bytes.subarray(pos + 2, pos + 2 + NONCE_BYTES);
+  pos += 2 + NONCE_BYTES;
+  if (bytes[pos] !== ((Field.IssuedAtMs << 3) | VARINT)) return undefined;
+  const issuedAtMs = varintAt(bytes, pos + 1);
+  if (issuedAtMs <= 0) return undefined;
+  pos = after;
+  let bodyDigest: Uint8Array = EMPTY;
+  if (bytes[pos] === ((Field.BodyDigest << 3) | LEN)) {
+    if (bytes[pos + 1] !== DIGEST_BYTES || pos + 2 + DIGEST_BYTES > bytes.length) return undefined;
+    bodyDigest = bytes.subarray(pos + 2, pos + 2 + DIGEST_BYTES);
+    pos += 2 + DIGEST_BYTES;
+  }
+  let credential: Uint8Array = EMPTY;
+  if (bytes[pos] === ((Field.Credential << 3) | LEN)) {
+    const len = varintAt(bytes, pos + 1);
+    if (len <= 0 || len > limits.maxCredentialBytes || len > bytes.length - after) return undefined;
+    credential = bytes.subarray(after, after + len);
+    pos = after + len;
+  }
+  if (pos !== bytes.length) return undefined;
+  return {
+    version: ENVELOPE_VERSION,
+    keyId: ref.keyId,
+    principal: ref.principal,
+    roles: ref.roles,
+    onBehalfOf,
+    audience,
+    method,
+    nonce,
+    issuedAtMs,
+    bodyDigest,
+    credential,
+  };
+}
 
 function latin1(bytes: Uint8Array, start: number, end: number): string {
   return Buffer.isBuffer(bytes) ? bytes.toString('latin1', start, end) : Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('latin1');

@@ -179,8 +179,10 @@ function encodeNames(names: readonly string[]): Buffer {
 function parseEnd(value: Uint8Array): { count: number; names: string[]; mac: Uint8Array } | undefined {
   const buf = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
   if (buf.length < 8 + 1 + MAC_BYTES) return undefined;
-  const count = buf.readBigUInt64BE(0);
-  if (count > BigInt(Number.MAX_SAFE_INTEGER)) return undefined;
+  // u64be, without a BigInt: above 2^53 - 1 (a high word above 0x1fffff) is refused.
+  const high = buf.readUInt32BE(0);
+  if (high > 0x1fffff) return undefined;
+  const count = high * 0x100000000 + buf.readUInt32BE(4);
   const n = buf[8]!;
   const end = buf.length - MAC_BYTES;
   let at = 9;
@@ -196,7 +198,7 @@ function parseEnd(value: Uint8Array): { count: number; names: string[]; mac: Uin
     names.push(name);
   }
   if (at !== end) return undefined;
-  return { count: Number(count), names, mac: buf.subarray(end) };
+  return { count, names, mac: buf.subarray(end) };
 }
 
 function validCode(code: number): boolean {

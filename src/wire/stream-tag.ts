@@ -18,16 +18,28 @@ export const FLAG_END = 0x01;
  * The input of message `seq`'s tag, after the key: label || header MAC || u64be(seq) ||
  * u8(flags) || body. Response tags (spec §13.1) use the same input under their own label.
  */
-function tagInput(label: Uint8Array, headerMac: Uint8Array, seq: number, flags: number, body: Uint8Array): Uint8Array[] {
-  // Scratch space, not a Buffer and a BigInt per message: the MAC consumes its input at once.
+function tagInput(label: Uint8Array, headerMac: Uint8Array, seq: number, flags: number, body: Uint8Array): readonly Uint8Array[] {
+  // Scratch space, not a Buffer, a BigInt or an array per message: the MAC consumes its
+  // input at once.
   POSITION.writeUInt32BE(Math.floor(seq / 0x100000000), 0);
   POSITION.writeUInt32BE(seq >>> 0, 4);
   POSITION[8] = flags;
-  return [label, headerMac, POSITION, body];
+  TAG_INPUT[0] = label;
+  TAG_INPUT[1] = headerMac;
+  TAG_INPUT[3] = body;
+  return TAG_INPUT;
 }
 
 /** u64be(seq) || u8(flags); seq stays below 2^53 (a JavaScript counter). */
 const POSITION = Buffer.alloc(9);
+const EMPTY = new Uint8Array(0);
+const TAG_INPUT: Uint8Array[] = [EMPTY, EMPTY, POSITION, EMPTY];
+
+/** The scratch input holds no message once its MAC is made. */
+function releaseTagInput(): void {
+  TAG_INPUT[1] = EMPTY;
+  TAG_INPUT[3] = EMPTY;
+}
 
 /**
  * @internal `body || trailer`: the trailer holds `flags` and the tag of message `seq` under
@@ -41,22 +53,24 @@ export function appendTrailer(key: MacKey, label: Uint8Array, headerMac: Uint8Ar
   at += TRAILER_KEY.length;
   out[at++] = PAYLOAD_BYTES;
   out[at++] = flags;
-  key.writeMac(out.subarray(at), ...tagInput(label, headerMac, seq, flags, body));
+  key.writeMacOf(out, at, tagInput(label, headerMac, seq, flags, body));
+  releaseTagInput();
   return out;
 }
 
 /** @internal A framed message split at its trailer, or undefined when it has none. */
 export function splitTrailer(framed: Buffer): { readonly body: Buffer; readonly flags: number; readonly tag: Buffer } | undefined {
   const at = framed.length - TRAILER_BYTES;
-  if (at < 0 || !TRAILER_KEY.equals(framed.subarray(at, at + TRAILER_KEY.length)) || framed[at + TRAILER_KEY.length] !== PAYLOAD_BYTES) {
-    return undefined;
-  }
+  if (at < 0 || framed[at + TRAILER_KEY.length] !== PAYLOAD_BYTES) return undefined;
+  for (let i = 0; i < TRAILER_KEY.length; i++) if (framed[at + i] !== TRAILER_KEY[i]) return undefined; // a public constant
   return { body: framed.subarray(0, at), flags: framed[at + TRAILER_KEY.length + 1]!, tag: framed.subarray(at + TRAILER_KEY.length + 2) };
 }
 
 /** @internal Constant-time: is `tag` the tag of message `seq` under `label`? */
 export function verifyTag(key: MacKey, label: Uint8Array, headerMac: Uint8Array, seq: number, flags: number, body: Uint8Array, tag: Uint8Array): boolean {
-  return key.verify(tag, ...tagInput(label, headerMac, seq, flags, body));
+  const ok = key.verifyOf(tag, tagInput(label, headerMac, seq, flags, body));
+  releaseTagInput();
+  return ok;
 }
 
 /** Client side: appends each message's trailer, counting messages. */

@@ -72,6 +72,17 @@ describe('the bench harness (npm run bench, tiny configuration)', function () {
     expect(big.extraSha256Passes.server).to.be.a('number');
   });
 
+  it('measures signed responses against the same calls unsigned (issue 12 item 6)', () => {
+    expect(results['responses'].map((g: { id: string }) => g.id)).to.deep.equal(['signed-unary-c1', 'signed-server-stream-100x100B-c1']);
+    for (const g of results['responses']) {
+      expect(Object.keys(g.configs)).to.deep.equal(['plain', 'reqauth-unsigned', 'reqauth']);
+      for (const s of Object.values(g.configs) as { callsPerSec: Spread }[]) expect(s.callsPerSec.median, g.id).to.be.greaterThan(0);
+      expect(g.signedVsUnsigned.throughput.median, g.id).to.be.greaterThan(0);
+      expect(g.signedVsUnsigned.cpuAdded.server.rounds).to.have.length(2);
+    }
+    expect(out.stdout).to.include('signed / unsigned (per round)');
+  });
+
   it('measures the refusal cost of forged requests against honest ones', () => {
     const f = results['forged'];
     for (const v of ['honest', 'forged-principal', 'forged-macaroon-256']) expect(f.serverUsPerCall[v].median, v).to.be.greaterThan(0);
