@@ -455,6 +455,8 @@ class ResponseCheck {
             })
           : ({ ok: false, reason: 'missing_response_end' } as const);
         if (verdict.ok) {
+          // A verified OK must bring a single-response call its one message (spec §13.4).
+          if (!this.responseStream && status.code === Status.OK && !this.held) return up?.onReceiveStatus?.(this.refused('malformed_response', status.code));
           if (!this.record('verified', undefined, status.code)) return up?.onReceiveStatus?.(statusFor(refuse('internal_error')));
           trailers.remove(RESPONSE_KEY);
           if (!this.responseStream) {
